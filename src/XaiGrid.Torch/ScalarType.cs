@@ -14,7 +14,7 @@ public enum ScalarType : sbyte
     Bool = 11,
 }
 
-internal static class ScalarTypes
+public static class ScalarTypes
 {
     public static int ElementSize(this ScalarType type) => type switch
     {

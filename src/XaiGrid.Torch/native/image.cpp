@@ -11,7 +11,9 @@ namespace {
 at::Tensor mat_to_chw(const cv::Mat& m) {
   cv::Mat c = m.isContinuous() ? m : m.clone();
   auto hwc = at::from_blob(c.data, {c.rows, c.cols, c.channels()}, at::kFloat);
-  return hwc.permute({2, 0, 1}).contiguous();
+  // Always a copy: with one channel the permuted view is already contiguous, and contiguous() would
+  // return a tensor still pointing into the Mat, which is freed on return.
+  return hwc.permute({2, 0, 1}).clone(at::MemoryFormat::Contiguous);
 }
 
 cv::Mat chw_to_mat(const at::Tensor& t) {
@@ -41,7 +43,9 @@ XG_API TH xg_imread(const char* path, int mode) {
   XG_TENSOR(([&] {
     cv::Mat raw = cv::imread(path, cv::IMREAD_UNCHANGED | cv::IMREAD_ANYDEPTH);
     TORCH_CHECK(!raw.empty(), "cannot decode image '", path, "': the file is unreadable, corrupt or not PNG/TIFF/JPEG");
-    double scale = raw.depth() == CV_8U ? 1.0 / 255 : raw.depth() == CV_16U ? 1.0 / 65535 : 1.0;
+    // Divided (not multiplied by the reciprocal) so that 8-bit k reads as exactly float(k / 255), the value
+    // PyTorch's ToTensor gives; OpenCV's convertTo scale would be off by an ulp for some k.
+    float divisor = raw.depth() == CV_8U ? 255.0f : raw.depth() == CV_16U ? 65535.0f : 1.0f;
     TORCH_CHECK(raw.depth() == CV_8U || raw.depth() == CV_16U || raw.depth() == CV_32F,
                 "image '", path, "' has an unsupported pixel depth (OpenCV depth code ", raw.depth(), ")");
     cv::Mat rgb;
@@ -56,8 +60,8 @@ XG_API TH xg_imread(const char* path, int mode) {
       cv::cvtColor(raw, rgb, ch == 4 ? cv::COLOR_BGRA2RGB : cv::COLOR_BGR2RGB);
     }
     cv::Mat f;
-    rgb.convertTo(f, CV_32F, scale);
-    return mat_to_chw(f);
+    rgb.convertTo(f, CV_32F);
+    return mat_to_chw(f).div_(divisor);
   })())
 }
 

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the Debian packages XaiGrid needs when they are missing, then builds the solution
+# (which builds the native shim through CMake). python3-torch and numpy are the reference
+# implementation that tests and benchmarks compare against.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(libtorch-dev libopencv-dev cmake g++ python3-torch python3-numpy)
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  sudo_cmd=()
+  if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+dotnet build XaiGrid.sln -c Release -nologo -v quiet -clp:ErrorsOnly

@@ -1,0 +1,122 @@
+using XaiGrid.Torch;
+
+namespace XaiGrid.Data;
+
+/// <summary>Random flips and crops applied per batch during training.</summary>
+public sealed record Augmentation(bool HorizontalFlip = false, bool VerticalFlip = false, int CropPadding = 0)
+{
+    public bool Any => HorizontalFlip || VerticalFlip || CropPadding > 0;
+}
+
+/// <summary>
+/// Batches of a <see cref="LabeledDataset"/>. Each batch gathers its items with index_select, so an
+/// epoch never copies the whole dataset. Shuffling and augmentation draw from generators seeded by
+/// (seed, epoch), so a run is the same whatever happened before it (e.g. a resume).
+/// </summary>
+public sealed class DataLoader
+{
+    private readonly LabeledDataset data;
+
+    public DataLoader(LabeledDataset data, int batchSize, bool shuffle = false, ulong seed = 0, bool dropLast = false,
+        Augmentation? augmentation = null)
+    {
+        if (batchSize <= 0) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "batch size must be positive");
+        this.data = data;
+        BatchSize = batchSize;
+        Shuffle = shuffle;
+        Seed = seed;
+        DropLast = dropLast;
+        Augmentation = augmentation ?? new Augmentation();
+    }
+
+    public int BatchSize { get; }
+
+    public bool Shuffle { get; }
+
+    public ulong Seed { get; }
+
+    public bool DropLast { get; }
+
+    public Augmentation Augmentation { get; }
+
+    public long BatchesPerEpoch => DropLast ? data.Count / BatchSize : (data.Count + BatchSize - 1) / BatchSize;
+
+    /// <summary>The item order of an epoch: 0..N-1, or a permutation seeded by (seed, epoch).</summary>
+    public long[] Order(long epoch)
+    {
+        if (!Shuffle) return Enumerable.Range(0, (int)data.Count).Select(i => (long)i).ToArray();
+        using var generator = new torch.Generator(SeedFor(epoch, stream: 0));
+        using var perm = torch.randperm(data.Count, generator);
+        return perm.data<long>();
+    }
+
+    /// <summary>
+    /// The batches of one epoch, each (inputs, labels). The caller disposes each batch's tensors (a
+    /// dispose scope around the loop body does it).
+    /// </summary>
+    public IEnumerable<(Tensor inputs, Tensor labels)> Epoch(long epoch)
+    {
+        var order = Order(epoch);
+        using var augmentGenerator = Augmentation.Any ? new torch.Generator(SeedFor(epoch, stream: 1)) : null;
+        for (long b = 0; b < BatchesPerEpoch; b++)
+        {
+            long start = b * BatchSize;
+            long count = Math.Min(BatchSize, order.Length - start);
+            yield return Batch(order.AsSpan((int)start, (int)count).ToArray(), augmentGenerator);
+        }
+    }
+
+    /// <summary>The batch of the given item positions (augmented when the loader augments and a generator is given).</summary>
+    public (Tensor inputs, Tensor labels) Batch(long[] positions, torch.Generator? augmentGenerator = null)
+    {
+        using var index = torch.tensor(positions);
+        var inputs = data.Inputs.index_select(0, index);
+        var labels = data.Labels.index_select(0, index);
+        if (augmentGenerator is not null)
+        {
+            var augmented = Augment(inputs, augmentGenerator);
+            inputs.Dispose();
+            inputs = augmented;
+        }
+        return (inputs, labels);
+    }
+
+    private ulong SeedFor(long epoch, int stream) =>
+        unchecked(Seed * 0x9E3779B97F4A7C15UL + (ulong)epoch * 0xBF58476D1CE4E5B9UL + (ulong)stream * 0x94D049BB133111EBUL);
+
+    /// <summary>Per item: a random flip along the last (horizontal) or second-to-last axis, and a random crop after zero padding.</summary>
+    private Tensor Augment(Tensor batch, torch.Generator generator)
+    {
+        using var scope = torch.NewDisposeScope();
+        long n = batch.size(0);
+        int last = (int)batch.ndim - 1;
+        var items = new List<Tensor>();
+        for (long i = 0; i < n; i++)
+        {
+            var x = batch[i];
+            if (Augmentation.HorizontalFlip && Coin(generator)) x = x.flip(last - 1);
+            if (Augmentation.VerticalFlip && batch.ndim == 4 && Coin(generator)) x = x.flip(last - 2);
+            if (Augmentation.CropPadding > 0) x = RandomCrop(x, Augmentation.CropPadding, generator);
+            items.Add(x);
+        }
+        return scope.MoveToOuter(torch.stack(items));
+    }
+
+    private static bool Coin(torch.Generator generator)
+    {
+        using var r = torch.randint(0, 2, [1], generator);
+        return r.item<long>() == 1;
+    }
+
+    // Pads every spatial axis by p on both sides, then takes a window of the original size at a random offset.
+    private static Tensor RandomCrop(Tensor x, int p, torch.Generator generator)
+    {
+        int spatial = (int)x.ndim - 1;
+        var pads = Enumerable.Repeat((long)p, 2 * spatial).ToArray();
+        var padded = torch.nn.functional.pad(x.unsqueeze(0), pads).squeeze(0);
+        using var offsets = torch.randint(0, 2 * p + 1, [spatial], generator);
+        var o = offsets.data<long>();
+        for (int a = 0; a < spatial; a++) padded = padded.narrow(a + 1, o[a], x.size(a + 1));
+        return padded;
+    }
+}

@@ -1,0 +1,95 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace XaiGrid.Torch.Tests;
+
+/// <summary>Paths to the shared data, reference runs of Debian's python3 (numpy, torch), and temp folders.</summary>
+internal static class IoTestSupport
+{
+    private static readonly Lazy<string> repoRoot = new(() =>
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "XaiGrid.sln"))) return dir.FullName;
+        throw new InvalidOperationException($"no XaiGrid.sln above {AppContext.BaseDirectory}");
+    });
+
+    public static string DataDir => Path.GetFullPath(Path.Combine(repoRoot.Value, "..", "shared", "data"));
+
+    /// <summary>Runs /usr/bin/python3 (the one with numpy and torch) on a script; returns its stdout.</summary>
+    public static string Python(string script, params string[] args)
+    {
+        var start = new ProcessStartInfo("/usr/bin/python3")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add(script);
+        foreach (var a in args) start.ArgumentList.Add(a);
+        using var p = Process.Start(start)!;
+        var stderr = p.StandardError.ReadToEndAsync();
+        string stdout = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        if (p.ExitCode != 0) throw new InvalidOperationException($"python3 failed ({p.ExitCode}):\n{stderr.Result}");
+        return stdout;
+    }
+
+    public static JsonElement PythonJson(string script, params string[] args) =>
+        JsonDocument.Parse(Python(script, args)).RootElement;
+
+    /// <summary>The elements of a tensor as doubles (exact for every dtype these tests use).</summary>
+    public static double[] Values(Tensor t)
+    {
+        using var scope = torch.NewDisposeScope();
+        return t.to(torch.float64).data<double>();
+    }
+
+    public static double[] Values(JsonElement array) =>
+        array.EnumerateArray().Select(v => v.ValueKind switch
+        {
+            JsonValueKind.True => 1.0,
+            JsonValueKind.False => 0.0,
+            _ => v.GetDouble(),
+        }).ToArray();
+
+    /// <summary>Asserts exact equality of a tensor's elements (C order) with a JSON list printed by python.</summary>
+    public static void AssertValues(JsonElement expected, Tensor actual, string what)
+    {
+        // int64 goes through long: doubles would round values beyond 2^53.
+        if (actual.dtype == torch.int64) Assert.True(Longs(expected).SequenceEqual(actual.data<long>()), $"{what}: int64 values differ");
+        else Assert.True(Values(expected).SequenceEqual(Values(actual)), $"{what}: values differ");
+    }
+
+    public static int ElementSize(ScalarType t) => t switch
+    {
+        ScalarType.Float64 or ScalarType.Int64 => 8,
+        ScalarType.Float32 or ScalarType.Int32 => 4,
+        ScalarType.Float16 or ScalarType.Int16 => 2,
+        _ => 1,
+    };
+
+    /// <summary>Each element's bit pattern (float16 widens to float32 exactly, NaN and sign kept).</summary>
+    public static long[] Bits(Tensor t)
+    {
+        using var scope = torch.NewDisposeScope();
+        return t.dtype switch
+        {
+            ScalarType.Float64 => t.data<double>().Select(BitConverter.DoubleToInt64Bits).ToArray(),
+            ScalarType.Float32 or ScalarType.Float16 => t.to(torch.float32).data<float>().Select(f => (long)BitConverter.SingleToInt32Bits(f)).ToArray(),
+            _ => t.to(torch.int64).data<long>(),
+        };
+    }
+
+    public static long[] Longs(JsonElement array) => array.EnumerateArray().Select(v => v.GetInt64()).ToArray();
+}
+
+/// <summary>A fresh folder under the system temp folder, deleted on dispose.</summary>
+internal sealed class TempDir : IDisposable
+{
+    public string Path { get; } = Directory.CreateTempSubdirectory("xaigrid-io-").FullName;
+
+    public string File(string name) => System.IO.Path.Combine(Path, name);
+
+    public void Dispose() => Directory.Delete(Path, recursive: true);
+}
