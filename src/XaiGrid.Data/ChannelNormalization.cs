@@ -28,8 +28,8 @@ public sealed record ChannelNormalization(double[] Mean, double[] Std)
         using var scope = torch.NewDisposeScope();
         var shape = Enumerable.Repeat(1L, (int)inputs.ndim).ToArray();
         shape[1] = channels;
-        var mean = torch.tensor(Mean.Select(v => (float)v).ToArray(), shape);
-        var std = torch.tensor(Std.Select(v => (float)v).ToArray(), shape);
+        var mean = torch.tensor(Mean.Select(v => (float)v).ToArray(), shape, inputs.device);
+        var std = torch.tensor(Std.Select(v => (float)v).ToArray(), shape, inputs.device);
         return scope.MoveToOuter((inputs - mean) / std);
     }
 }

@@ -10,12 +10,17 @@ public sealed record Augmentation(bool HorizontalFlip = false, bool VerticalFlip
 
 /// <summary>
 /// Batches of a <see cref="LabeledDataset"/>. Each batch gathers its items with index_select, so an
-/// epoch never copies the whole dataset. Shuffling and augmentation draw from generators seeded by
-/// (seed, epoch), so a run is the same whatever happened before it (e.g. a resume).
+/// epoch never copies the whole dataset. Shuffling draws from a generator seeded by (seed, epoch) and
+/// augmentation from one seeded by (seed, epoch, batch), so any batch can be rebuilt on its own (a resumed
+/// run continues exactly where it stopped).
 /// </summary>
 public sealed class DataLoader
 {
+    private const long ShuffleStream = 0, AugmentStream = 1;
+
     private readonly LabeledDataset data;
+    private long cachedEpoch = -1;
+    private long[] cachedOrder = [];
 
     public DataLoader(LabeledDataset data, int batchSize, bool shuffle = false, ulong seed = 0, bool dropLast = false,
         Augmentation? augmentation = null)
@@ -44,45 +49,47 @@ public sealed class DataLoader
     /// <summary>The item order of an epoch: 0..N-1, or a permutation seeded by (seed, epoch).</summary>
     public long[] Order(long epoch)
     {
-        if (!Shuffle) return Enumerable.Range(0, (int)data.Count).Select(i => (long)i).ToArray();
-        using var generator = new torch.Generator(SeedFor(epoch, stream: 0));
-        using var perm = torch.randperm(data.Count, generator);
-        return perm.data<long>();
+        if (epoch == cachedEpoch) return cachedOrder;
+        if (Shuffle)
+        {
+            using var generator = Seeds.Generator(Seed, ShuffleStream, epoch);
+            using var perm = torch.randperm(data.Count, generator);
+            cachedOrder = perm.data<long>();
+        }
+        else
+        {
+            cachedOrder = Enumerable.Range(0, (int)data.Count).Select(i => (long)i).ToArray();
+        }
+        cachedEpoch = epoch;
+        return cachedOrder;
     }
 
-    /// <summary>
-    /// The batches of one epoch, each (inputs, labels). The caller disposes each batch's tensors (a
-    /// dispose scope around the loop body does it).
-    /// </summary>
+    /// <summary>The batches of one epoch, each (inputs, labels); the caller disposes them.</summary>
     public IEnumerable<(Tensor inputs, Tensor labels)> Epoch(long epoch)
     {
-        var order = Order(epoch);
-        using var augmentGenerator = Augmentation.Any ? new torch.Generator(SeedFor(epoch, stream: 1)) : null;
-        for (long b = 0; b < BatchesPerEpoch; b++)
-        {
-            long start = b * BatchSize;
-            long count = Math.Min(BatchSize, order.Length - start);
-            yield return Batch(order.AsSpan((int)start, (int)count).ToArray(), augmentGenerator);
-        }
+        for (long b = 0; b < BatchesPerEpoch; b++) yield return Batch(epoch, b);
     }
 
-    /// <summary>The batch of the given item positions (augmented when the loader augments and a generator is given).</summary>
-    public (Tensor inputs, Tensor labels) Batch(long[] positions, torch.Generator? augmentGenerator = null)
+    /// <summary>Batch <paramref name="index"/> of <paramref name="epoch"/>, augmented when the loader augments.</summary>
+    public (Tensor inputs, Tensor labels) Batch(long epoch, long index)
     {
-        using var index = torch.tensor(positions);
-        var inputs = data.Inputs.index_select(0, index);
-        var labels = data.Labels.index_select(0, index);
-        if (augmentGenerator is not null)
+        if (index < 0 || index >= BatchesPerEpoch)
+            throw new ArgumentOutOfRangeException(nameof(index), index, $"an epoch has {BatchesPerEpoch} batches");
+        var order = Order(epoch);
+        long start = index * BatchSize;
+        var positions = order.AsSpan((int)start, (int)Math.Min(BatchSize, order.Length - start)).ToArray();
+        using var indices = torch.tensor(positions);
+        var inputs = data.Inputs.index_select(0, indices);
+        var labels = data.Labels.index_select(0, indices);
+        if (Augmentation.Any)
         {
-            var augmented = Augment(inputs, augmentGenerator);
+            using var generator = Seeds.Generator(Seed, AugmentStream, epoch, index);
+            var augmented = Augment(inputs, generator);
             inputs.Dispose();
             inputs = augmented;
         }
         return (inputs, labels);
     }
-
-    private ulong SeedFor(long epoch, int stream) =>
-        unchecked(Seed * 0x9E3779B97F4A7C15UL + (ulong)epoch * 0xBF58476D1CE4E5B9UL + (ulong)stream * 0x94D049BB133111EBUL);
 
     /// <summary>Per item: a random flip along the last (horizontal) or second-to-last axis, and a random crop after zero padding.</summary>
     private Tensor Augment(Tensor batch, torch.Generator generator)

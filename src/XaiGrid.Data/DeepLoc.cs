@@ -39,7 +39,8 @@ public static class DeepLoc
         var names = classNames ?? (k == ChongClasses.Length ? ChongClasses : Enumerable.Range(0, (int)k).Select(i => $"class_{i}").ToArray());
         if (names.Count != k) throw new ArgumentException($"{names.Count} class names for {k} classes in {path}");
 
-        var pixels = raw.to(ScalarType.Float64).data<double>();
+        double[] pixels;
+        using (var raw64 = raw.to(ScalarType.Float64)) pixels = raw64.data<double>();
         int margin = (Side - crop) / 2, area = crop * crop;
         var images = new float[n * 2 * area];
         var channel = new double[area];
@@ -51,34 +52,38 @@ public static class DeepLoc
                 for (int y = 0; y < crop; y++)
                 for (int x = 0; x < crop; x++)
                     channel[y * crop + x] = pixels[source + (y + margin) * Side + x + margin];
-                double low = 0, scale = 1;
+                double low = 0, range = 1;
                 if (stretch)
                 {
                     var sorted = (double[])channel.Clone();
                     Array.Sort(sorted);
                     low = Percentile(sorted, 0.1);
-                    double range = Percentile(sorted, 99.9) - low;
-                    scale = range > 0 ? 1 / range : 1;
+                    double high = Percentile(sorted, 99.9);
+                    if (high > low) range = high - low;
                 }
                 long target = (i * 2 + c) * area;
-                for (int j = 0; j < area; j++) images[target + j] = (float)((channel[j] - low) * scale);
+                // Divided (not multiplied by 1 / range) to round as numpy's (x - low) / (high - low) does.
+                for (int j = 0; j < area; j++) images[target + j] = (float)((channel[j] - low) / range);
             }
         }
 
         using var labelsOneHot = onehot.to(ScalarType.Float32);
-        var rowSums = labelsOneHot.sum(1).data<float>();
+        float[] rowSums;
+        using (var sums = labelsOneHot.sum(1)) rowSums = sums.data<float>();
         int bad = Array.FindIndex(rowSums, s => s != 1);
         if (bad >= 0) throw new InvalidDataException($"{path}: Index1 row {bad} is not one-hot (its entries sum to {rowSums[bad]})");
         var labels = labelsOneHot.argmax(1);
         return new LabeledDataset(torch.tensor(images, [n, 2, crop, crop]), labels, names);
     }
 
-    /// <summary>numpy.percentile's default ("linear") rule on sorted values.</summary>
+    /// <summary>numpy.percentile's default ("linear") rule on sorted values, rounded as numpy 1.24 rounds.</summary>
     internal static double Percentile(double[] sorted, double q)
     {
         double position = q / 100 * (sorted.Length - 1);
         int below = (int)Math.Floor(position);
         int above = Math.Min(below + 1, sorted.Length - 1);
-        return sorted[below] + (position - below) * (sorted[above] - sorted[below]);
+        double t = position - below, a = sorted[below], b = sorted[above], diff = b - a;
+        // numpy's _lerp interpolates from the nearer end (from b when t >= 0.5), which can differ from a + t (b - a) in the last bit.
+        return t >= 0.5 ? b - diff * (1 - t) : a + diff * t;
     }
 }

@@ -17,6 +17,7 @@ public static class NpyDataset
             throw new InvalidDataException($"{imagesPath}: expected images (N, H, W), (N, C, H, W) or (N, C, L), got [{string.Join(", ", images.shape)}]");
         if (labels.ndim != 1 || labels.size(0) != images.size(0))
             throw new InvalidDataException($"{labelsPath}: expected {images.size(0)} labels, got shape [{string.Join(", ", labels.shape)}]");
+        if (images.size(0) == 0) throw new InvalidDataException($"{imagesPath}: holds no items (shape [{string.Join(", ", images.shape)}])");
         if (!labels.dtype.IsIntegral())
             throw new InvalidDataException($"{labelsPath}: labels must be integers, got {labels.dtype}");
 

@@ -14,6 +14,9 @@ public static class StratifiedSplit
         if (testFraction <= 0 || testFraction >= 1)
             throw new ArgumentOutOfRangeException(nameof(testFraction), testFraction, "the test fraction must be in (0, 1)");
         var labels = data.LabelArray();
+        // An item whose label has no class would silently land in the training set, unstratified.
+        int stray = Array.FindIndex(labels, l => l < 0 || l >= data.NumClasses);
+        if (stray >= 0) throw new ArgumentException($"item {stray} has label {labels[stray]}, outside the {data.NumClasses} classes");
         using var generator = new torch.Generator(seed);
         var test = new List<long>();
         for (int c = 0; c < data.NumClasses; c++)

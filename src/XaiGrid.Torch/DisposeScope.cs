@@ -38,11 +38,21 @@ public sealed class DisposeScope : IDisposable
         t.Scope = null;
     }
 
+    /// <summary>Makes this scope own tensors created elsewhere (e.g. by an iterator before the scope opened).</summary>
+    public void Attach(params Tensor[] tensors)
+    {
+        foreach (var t in tensors)
+        {
+            t.Scope?.Remove(t);
+            Add(t);
+        }
+    }
+
     /// <summary>Keeps <paramref name="t"/> alive past this scope; it joins the enclosing scope.</summary>
     public Tensor MoveToOuter(Tensor t)
     {
         Remove(t);
-        outer?.Add(t);
+        LiveOuter?.Add(t);
         return t;
     }
 
@@ -66,6 +76,17 @@ public sealed class DisposeScope : IDisposable
         }
         tensors.Clear();
         // Scopes close innermost first; if an outer one is closed early the inner ones stay valid.
-        if (current == this) current = outer;
+        if (current == this) current = LiveOuter;
+    }
+
+    /// <summary>The nearest enclosing scope still open: one closed out of order must not collect new tensors.</summary>
+    private DisposeScope? LiveOuter
+    {
+        get
+        {
+            var s = outer;
+            while (s is { disposed: true }) s = s.outer;
+            return s;
+        }
     }
 }

@@ -72,8 +72,10 @@ public sealed partial class Tensor
     public Tensor mm(Tensor other) => Binary(BinaryOp.Mm, other);
     public Tensor bmm(Tensor other) => Binary(BinaryOp.Bmm, other);
 
+    // Whole bounds keep an integer tensor integral; a fractional one promotes it, as in PyTorch.
     public Tensor clamp(double? min = null, double? max = null) =>
-        new(xg_clamp(Handle, min ?? 0, min.HasValue ? 1 : 0, max ?? 0, max.HasValue ? 1 : 0));
+        new(xg_clamp(Handle, min ?? 0, min.HasValue ? 1 : 0, max ?? 0, max.HasValue ? 1 : 0,
+            IsWhole(min ?? 0) && IsWhole(max ?? 0) && dtype.IsIntegral() ? 1 : 0));
 
     public Tensor clamp_min(double min) => clamp(min: min);
     public Tensor clamp_max(double max) => clamp(max: max);

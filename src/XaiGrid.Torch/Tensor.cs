@@ -56,7 +56,9 @@ public sealed partial class Tensor : IDisposable
     public long size(int dim)
     {
         var s = shape;
-        return s[dim < 0 ? dim + s.Length : dim];
+        int d = dim < 0 ? dim + s.Length : dim;
+        if (d < 0 || d >= s.Length) throw new TorchException($"dim {dim} is out of range for a tensor of shape [{string.Join(", ", s)}]");
+        return s[d];
     }
 
     public long numel() => xg_numel(Handle);
@@ -175,5 +177,7 @@ public sealed partial class Tensor : IDisposable
         return this;
     }
 
-    internal IntPtr RawHandle => Handle.DangerousGetHandle();
+    // For calls that take a raw pointer (nullable or array arguments), which skip SafeHandle's own check:
+    // a freed tensor passed there would be a use-after-free in native code.
+    internal IntPtr RawHandle => IsDisposed ? throw new ObjectDisposedException(nameof(Tensor), "the tensor was disposed") : Handle.DangerousGetHandle();
 }

@@ -19,7 +19,8 @@ public static partial class torch
 
         public void Dispose() => Handle.Dispose();
 
-        internal IntPtr Raw => Handle.DangerousGetHandle();
+        // Draws take the generator as a raw pointer, which skips SafeHandle's own check for a freed handle.
+        internal IntPtr Raw => Handle.IsClosed ? throw new ObjectDisposedException(nameof(Generator), "the generator was disposed") : Handle.DangerousGetHandle();
     }
 
     private static IntPtr Raw(Generator? g) => g?.Raw ?? IntPtr.Zero;

@@ -90,10 +90,12 @@ public static partial class torch
     public static Tensor ones_like(Tensor t) => ones(t.shape, t.dtype, t.device);
     public static Tensor full_like(Tensor t, double value) => full(t.shape, value, t.dtype, t.device);
 
+    /// <summary>As torch.arange: int64 when start, end and step are whole numbers, else float32, unless dtype says.</summary>
     public static Tensor arange(double start, double end, double step = 1, ScalarType? dtype = null, Device? device = null)
     {
         var dev = device ?? CPU;
-        return new Tensor(xg_arange(start, end, step, (int)(dtype ?? int64), (int)dev.type, dev.index));
+        bool whole = start == Math.Floor(start) && end == Math.Floor(end) && step == Math.Floor(step);
+        return new Tensor(xg_arange(start, end, step, (int)(dtype ?? (whole ? int64 : float32)), (int)dev.type, dev.index));
     }
 
     public static Tensor arange(long end, ScalarType? dtype = null, Device? device = null) => arange(0, end, 1, dtype, device);

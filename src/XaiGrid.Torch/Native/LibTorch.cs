@@ -113,7 +113,7 @@ internal static unsafe partial class LibTorch
     [LibraryImport(Lib)] internal static partial IntPtr xg_binary_scalar(int op, TensorHandle a, double s, int integral);
     [LibraryImport(Lib)] internal static partial int xg_inplace(int op, TensorHandle a, TensorHandle b, double alpha);
     [LibraryImport(Lib)] internal static partial int xg_inplace_scalar(int op, TensorHandle a, double s, int integral);
-    [LibraryImport(Lib)] internal static partial IntPtr xg_clamp(TensorHandle a, double lo, int hasLo, double hi, int hasHi);
+    [LibraryImport(Lib)] internal static partial IntPtr xg_clamp(TensorHandle a, double lo, int hasLo, double hi, int hasHi, int integral);
     [LibraryImport(Lib)] internal static partial IntPtr xg_where(TensorHandle cond, TensorHandle a, TensorHandle b);
     [LibraryImport(Lib)] internal static partial IntPtr xg_addmm(TensorHandle bias, TensorHandle a, TensorHandle b);
 

@@ -114,9 +114,9 @@ XG_API int xg_inplace_scalar(int op, TH a, double s, int integral) {
   }))
 }
 
-XG_API TH xg_clamp(TH a, double lo, int has_lo, double hi, int has_hi) {
-  XG_TENSOR(at::clamp(*a, has_lo ? c10::optional<at::Scalar>(lo) : c10::nullopt,
-                      has_hi ? c10::optional<at::Scalar>(hi) : c10::nullopt))
+XG_API TH xg_clamp(TH a, double lo, int has_lo, double hi, int has_hi, int integral) {
+  XG_TENSOR(at::clamp(*a, has_lo ? c10::optional<at::Scalar>(xg::scalar(lo, integral)) : c10::nullopt,
+                      has_hi ? c10::optional<at::Scalar>(xg::scalar(hi, integral)) : c10::nullopt))
 }
 XG_API TH xg_where(TH cond, TH a, TH b) { XG_TENSOR(at::where(*cond, *a, *b)) }
 XG_API TH xg_addmm(TH bias, TH a, TH b) { XG_TENSOR(at::addmm(*bias, *a, *b)) }

@@ -1,0 +1,37 @@
+using Spectre.Console;
+using XaiGrid.Torch;
+
+namespace XaiGrid.Cli.Commands;
+
+/// <summary>Runs a command body; expected failures (bad input, libtorch errors) print one clear line and exit 1.</summary>
+internal static class CommandErrors
+{
+    public static int Run(Func<int> body)
+    {
+        try
+        {
+            return body();
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException or IOException or InvalidDataException
+                                      or TorchException or InvalidOperationException or UnauthorizedAccessException
+                                      or Models.Training.TrainingDivergedException)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+            return 1;
+        }
+    }
+
+    /// <summary>A token cancelled by the first Ctrl-C (a second one kills the process as usual).</summary>
+    public static CancellationToken CancelOnCtrlC()
+    {
+        var source = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            if (source.IsCancellationRequested) return;
+            e.Cancel = true;
+            source.Cancel();
+            AnsiConsole.MarkupLine("[yellow]stopping after the current step...[/]");
+        };
+        return source.Token;
+    }
+}

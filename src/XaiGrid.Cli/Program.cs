@@ -1,0 +1,16 @@
+using System.CommandLine;
+using XaiGrid.Cli.Commands;
+
+namespace XaiGrid.Cli;
+
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        var root = new RootCommand("XaiGrid: explainability experiments on convolutional networks");
+        root.Subcommands.Add(TrainCommand.Create());
+        root.Subcommands.Add(Mnist1DCommand.Create());
+        root.Subcommands.Add(QuickstartCommand.Create());
+        return root.Parse(args).Invoke();
+    }
+}

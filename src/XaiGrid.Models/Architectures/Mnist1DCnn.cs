@@ -1,0 +1,37 @@
+using XaiGrid.Torch;
+using XaiGrid.Torch.Modules;
+
+namespace XaiGrid.Models.Architectures;
+
+/// <summary>
+/// The 5,210-parameter MNIST-1D reference CNN (Greydanus 2020): conv1 Conv1d(1,25,k5,s2,p1), conv2 and conv3
+/// Conv1d(25,25,k3,s2,p1), a ReLU after each (applied in forward, so a hook on conv3 sees the pre-ReLU output),
+/// flatten (25 x 5), linear Linear(125,10). Lengths 40 -> 19 -> 10 -> 5.
+/// </summary>
+public sealed class Mnist1DCnn : Classifier
+{
+    private readonly Conv1d conv1, conv2, conv3;
+    private readonly Linear linear;
+
+    public Mnist1DCnn(int numClasses = 10, int channels = 25, torch.Generator? generator = null)
+        : base("mnist1d-cnn", [1, 40], numClasses)
+    {
+        conv1 = torch.nn.Conv1d(1, channels, 5, stride: 2, padding: 1, generator: generator);
+        conv2 = torch.nn.Conv1d(channels, channels, 3, stride: 2, padding: 1, generator: generator);
+        conv3 = torch.nn.Conv1d(channels, channels, 3, stride: 2, padding: 1, generator: generator);
+        linear = torch.nn.Linear(channels * 5, numClasses, generator: generator);
+        register_module("conv1", conv1);
+        register_module("conv2", conv2);
+        register_module("conv3", conv3);
+        register_module("linear", linear);
+    }
+
+    public override Tensor forward(Tensor input)
+    {
+        using var scope = torch.NewDisposeScope();
+        var h1 = conv1.call(input).relu();
+        var h2 = conv2.call(h1).relu();
+        var h3 = conv3.call(h2).relu();
+        return scope.MoveToOuter(linear.call(h3.flatten(1)));
+    }
+}

@@ -1,0 +1,186 @@
+using XaiGrid.Torch;
+using XaiGrid.Torch.Modules;
+using XaiGrid.Models.Yaml;
+using YamlDotNet.RepresentationModel;
+
+namespace XaiGrid.Models.Architectures;
+
+/// <summary>
+/// A network defined as a layer list in YAML, run in order. Layers are registered at the top level, so their names
+/// are the state-dict prefixes (<c>conv1.weight</c>), as in a PyTorch nn.Sequential(OrderedDict(...)). Input
+/// channels and features are inferred by running a zero input through the layers built so far.
+/// <code>
+/// input: [1, 40]
+/// classes: 10
+/// layers:
+///   - {type: conv1d, name: conv1, out: 16, kernel: 5, padding: same}
+///   - {type: relu}
+///   - {type: maxpool1d, kernel: 2}
+///   - {type: flatten}
+///   - {type: linear, name: fc, out: 10}
+/// </code>
+/// Layer types: conv1d, conv2d (out, kernel, stride, padding: number|same|valid, dilation, groups, bias), linear
+/// (out, bias), relu, maxpool1d, maxpool2d, avgpool1d, avgpool2d (kernel, stride), globalavgpool (averages all
+/// positions), dropout (p), flatten, batchnorm2d. Unnamed layers are named by their position.
+/// </summary>
+public sealed class YamlModel : Classifier
+{
+    public static readonly string[] LayerTypes =
+        ["conv1d", "conv2d", "linear", "relu", "maxpool1d", "maxpool2d", "avgpool1d", "avgpool2d", "globalavgpool", "dropout", "flatten", "batchnorm2d"];
+
+    private readonly List<torch.nn.Module> layers = new();
+
+    private YamlModel(string name, long[] inputShape, int numClasses) : base(name, inputShape, numClasses) { }
+
+    public override Tensor forward(Tensor input)
+    {
+        using var scope = torch.NewDisposeScope();
+        var x = input;
+        foreach (var layer in layers) x = layer.call(x);
+        return scope.MoveToOuter(ReferenceEquals(x, input) ? input.alias() : x);
+    }
+
+    public static YamlModel Load(string path, torch.Generator? generator = null)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"model file not found: {path}", path);
+        return Parse(File.ReadAllText(path), path, generator);
+    }
+
+    /// <summary>Builds the model described by <paramref name="yaml"/>; errors name <paramref name="source"/>, line and column.</summary>
+    public static YamlModel Parse(string yaml, string source, torch.Generator? generator = null)
+    {
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(yaml));
+        }
+        catch (YamlDotNet.Core.YamlException e)
+        {
+            throw new YamlFileException(source, e.Start.Line, e.Start.Column, e.Message);
+        }
+        if (stream.Documents.Count != 1 || stream.Documents[0].RootNode is not YamlMappingNode root)
+            throw new FormatException($"{source}: a model file is one YAML mapping with input, classes and layers");
+        var reader = new NodeReader(source);
+        reader.OnlyKeys(root, "name", "input", "classes", "layers");
+        var name = reader.OptionalString(root, "name") ?? Path.GetFileNameWithoutExtension(source);
+        var input = reader.LongList(reader.Required(root, "input"), "input");
+        if (input.Length is < 2 or > 3 || input.Any(d => d <= 0))
+            throw reader.Error(root, "input must be [C, L] or [C, H, W] with positive sizes");
+        int classes = (int)reader.Long(reader.Required(root, "classes"), "classes");
+        if (reader.Required(root, "layers") is not YamlSequenceNode list || list.Children.Count == 0)
+            throw reader.Error(root, "layers must be a non-empty list");
+
+        var model = new YamlModel(name, input, classes);
+        try
+        {
+            using (torch.no_grad())
+            {
+                var shape = new long[] { 1 }.Concat(input).ToArray();
+                for (int i = 0; i < list.Children.Count; i++)
+                {
+                    if (list.Children[i] is not YamlMappingNode node) throw reader.Error(list.Children[i], "a layer is a mapping with a type");
+                    var layerName = reader.OptionalString(node, "name") ?? i.ToString();
+                    if (model.named_children().Any(c => c.name == layerName)) throw reader.Error(node, $"layer name '{layerName}' is used twice");
+                    var layer = BuildLayer(reader, node, shape, generator);
+                    model.register_module(layerName, layer);
+                    model.layers.Add(layer);
+                    using var probe = torch.zeros(shape);
+                    model.eval();
+                    try
+                    {
+                        using var output = layer.call(probe);
+                        shape = output.shape;
+                    }
+                    catch (TorchException e)
+                    {
+                        throw reader.Error(node, $"layer '{layerName}' does not fit its input [{string.Join(", ", shape)}]: {e.Message}");
+                    }
+                }
+                if (shape.Length != 2 || shape[1] != classes)
+                    throw reader.Error(list, $"the last layer must give (N, {classes}) logits, it gives [{string.Join(", ", shape)}]");
+            }
+            model.train();
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    private static torch.nn.Module BuildLayer(NodeReader r, YamlMappingNode node, long[] shape, torch.Generator? generator)
+    {
+        var type = r.String(r.Required(node, "type"), "type");
+        long channels = shape.Length > 1 ? shape[1] : 0;
+        switch (type)
+        {
+            case "conv1d":
+            case "conv2d":
+            {
+                r.OnlyKeys(node, "type", "name", "out", "kernel", "stride", "padding", "dilation", "groups", "bias");
+                int spatial = type == "conv1d" ? 1 : 2;
+                if (shape.Length != spatial + 2) throw r.Error(node, $"{type} needs a {spatial + 2}-d input, the previous layer gives [{string.Join(", ", shape)}]");
+                long outChannels = r.Long(r.Required(node, "out"), "out"), kernel = r.Long(r.Required(node, "kernel"), "kernel");
+                long stride = r.OptionalLong(node, "stride") ?? 1, dilation = r.OptionalLong(node, "dilation") ?? 1, groups = r.OptionalLong(node, "groups") ?? 1;
+                bool bias = r.OptionalBool(node, "bias") ?? true;
+                long padding = 0;
+                var mode = torch.nn.PaddingModes.Explicit;
+                if (node.Children.TryGetValue(new YamlScalarNode("padding"), out var p))
+                {
+                    var text = r.String(p, "padding");
+                    if (text == "same") mode = torch.nn.PaddingModes.Same;
+                    else if (text == "valid") mode = torch.nn.PaddingModes.Valid;
+                    else padding = r.Long(p, "padding");
+                }
+                return type == "conv1d"
+                    ? torch.nn.Conv1d(channels, outChannels, kernel, stride, padding, dilation, groups, bias, mode, generator)
+                    : torch.nn.Conv2d(channels, outChannels, kernel, stride, padding, dilation, groups, bias, mode, generator);
+            }
+            case "linear":
+                r.OnlyKeys(node, "type", "name", "out", "bias");
+                if (shape.Length != 2) throw r.Error(node, $"linear needs a flat (N, features) input; add a flatten layer before it (input is [{string.Join(", ", shape)}])");
+                return torch.nn.Linear(shape[1], r.Long(r.Required(node, "out"), "out"), r.OptionalBool(node, "bias") ?? true, generator);
+            case "relu":
+                r.OnlyKeys(node, "type", "name");
+                return torch.nn.ReLU();
+            case "flatten":
+                r.OnlyKeys(node, "type", "name");
+                return torch.nn.Flatten();
+            case "globalavgpool":
+                r.OnlyKeys(node, "type", "name");
+                return new GlobalAveragePool();
+            case "dropout":
+                r.OnlyKeys(node, "type", "name", "p");
+                return torch.nn.Dropout(r.OptionalDouble(node, "p") ?? 0.5);
+            case "batchnorm2d":
+                r.OnlyKeys(node, "type", "name");
+                return torch.nn.BatchNorm2d(channels);
+            case "maxpool1d":
+            case "maxpool2d":
+            case "avgpool1d":
+            case "avgpool2d":
+            {
+                r.OnlyKeys(node, "type", "name", "kernel", "stride");
+                long kernel = r.Long(r.Required(node, "kernel"), "kernel");
+                long? stride = r.OptionalLong(node, "stride");
+                return type switch
+                {
+                    "maxpool1d" => torch.nn.MaxPool1d(kernel, stride),
+                    "maxpool2d" => torch.nn.MaxPool2d(kernel, stride),
+                    "avgpool1d" => torch.nn.AvgPool1d(kernel, stride),
+                    _ => torch.nn.AvgPool2d(kernel, stride),
+                };
+            }
+            default:
+                throw r.Error(node, $"unknown layer type '{type}'; known: {string.Join(", ", LayerTypes)}");
+        }
+    }
+
+    /// <summary>Averages all positions of (N, C, ...) into (N, C).</summary>
+    private sealed class GlobalAveragePool : torch.nn.Module
+    {
+        public override Tensor forward(Tensor input) =>
+            input.mean(Enumerable.Range(2, (int)input.ndim - 2).Select(d => (long)d).ToArray());
+    }
+}

@@ -1,0 +1,54 @@
+using XaiGrid.Data;
+using XaiGrid.Models.Architectures;
+using XaiGrid.Models.Metrics;
+using XaiGrid.Torch;
+
+namespace XaiGrid.Models.Training;
+
+/// <summary>Class probabilities and the mean cross-entropy of a model over a dataset, in eval mode without gradients.</summary>
+public static class Evaluation
+{
+    public sealed record Predictions(double[][] Probabilities, int[] Labels, double MeanLoss)
+    {
+        public double Accuracy => Metrics.Accuracy.Compute(Labels, Metrics.Probabilities.Argmax(Probabilities));
+    }
+
+    public static Predictions Predict(Classifier model, LabeledDataset data, int batchSize = 500)
+    {
+        bool wasTraining = model.training;
+        model.eval();
+        try
+        {
+            using var noGrad = torch.no_grad();
+            var probabilities = new double[data.Count][];
+            double lossSum = 0;
+            var loader = new DataLoader(data, batchSize);
+            long offset = 0;
+            foreach (var (inputs, labels) in loader.Epoch(0))
+            {
+                using var scope = torch.NewDisposeScope();
+                scope.Attach(inputs, labels);
+                var logits = model.call(inputs);
+                lossSum += torch.nn.functional.cross_entropy(logits, labels, reduction: torch.nn.Reduction.Sum).item<double>();
+                var p = torch.nn.functional.softmax(logits, 1).to(ScalarType.Float64);
+                var values = p.data<double>();
+                int k = (int)p.size(1);
+                for (int i = 0; i < p.size(0); i++) probabilities[offset + i] = values.AsSpan(i * k, k).ToArray();
+                offset += p.size(0);
+            }
+            var y = data.LabelArray().Select(v => (int)v).ToArray();
+            return new Predictions(probabilities, y, lossSum / data.Count);
+        }
+        finally
+        {
+            model.train(wasTraining);
+        }
+    }
+
+    public static ClassificationReport Report(Classifier model, LabeledDataset data, int batchSize = 500)
+    {
+        var predictions = Predict(model, data, batchSize);
+        return ClassificationReport.Compute(predictions.Labels, predictions.Probabilities,
+            data.Ids.Select(i => i.ToString()).ToArray(), data.ClassNames.ToArray());
+    }
+}

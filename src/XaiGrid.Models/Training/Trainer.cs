@@ -1,0 +1,247 @@
+using System.Text.Json;
+using XaiGrid.Data;
+using XaiGrid.Models.Architectures;
+using XaiGrid.Torch;
+using XaiGrid.Torch.Modules;
+
+namespace XaiGrid.Models.Training;
+
+/// <summary>Where a run keeps its weights: the last ones at <c>W</c>, the best (by test accuracy) beside it, and a resume file while it runs.</summary>
+public sealed record CheckpointPaths(string Last)
+{
+    public string Best => Path.ChangeExtension(Last, null) + ".best.safetensors";
+
+    /// <summary>Written when a run is interrupted; the next run with the same settings continues from it.</summary>
+    public string Resume => Path.ChangeExtension(Last, null) + ".resume.safetensors";
+}
+
+/// <summary>Progress of a run, reported after every step.</summary>
+public sealed record TrainingProgress(long Step, long TotalSteps, int Epoch, double LastLoss, EpochRecord? LastEpoch);
+
+public sealed record TrainingResult(IReadOnlyList<EpochRecord> History, int BestEpoch, double BestTestAccuracy, long Steps,
+    bool Completed, bool Resumed);
+
+/// <summary>
+/// Trains a classifier with cross-entropy. Every random draw is seeded by the run's seed and the step (shuffling
+/// by epoch, augmentation by batch, dropout by step), so an interrupted run resumed from its checkpoint ends with
+/// the same weights as an uninterrupted one.
+/// </summary>
+public static class Trainer
+{
+    private const long DropoutStream = 2;
+
+    public static TrainingResult Train(Classifier model, DatasetSplit data, TrainingOptions options, CheckpointPaths? checkpoints = null,
+        Action<TrainingProgress>? progress = null, CancellationToken cancel = default)
+    {
+        options.Validate();
+        using (var first = data.Train.Inputs.narrow(0, 0, 1)) model.CheckInput(first);
+        var loader = new DataLoader(data.Train, options.BatchSize, options.Shuffle, options.Seed, augmentation: options.Augmentation);
+        long batchesPerEpoch = loader.BatchesPerEpoch;
+        long totalSteps = options.Steps ?? options.Epochs!.Value * batchesPerEpoch;
+        int totalEpochs = (int)((totalSteps + batchesPerEpoch - 1) / batchesPerEpoch);
+
+        var parameters = model.parameters().ToList();
+        using torch.optim.Optimizer optimizer = options.Optimizer == "sgd"
+            ? torch.optim.SGD(parameters, options.LearningRate, options.Momentum, weight_decay: options.WeightDecay, nesterov: options.Nesterov)
+            : torch.optim.Adam(parameters, options.LearningRate, weight_decay: options.WeightDecay);
+        torch.optim.lr_scheduler.LRScheduler? scheduler = options.Schedule switch
+        {
+            "step" => torch.optim.lr_scheduler.StepLR(optimizer, options.StepSize, options.Gamma),
+            "cosine" => torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, totalEpochs),
+            _ => null,
+        };
+        var dropouts = model.modules().OfType<Dropout>().ToList();
+
+        var state = new RunState { Fingerprint = Fingerprint(model, data, options) };
+        bool resumed = checkpoints is not null && File.Exists(checkpoints.Resume);
+        if (resumed) state = Resume(checkpoints!.Resume, state.Fingerprint, model, optimizer, scheduler);
+
+        model.train();
+        while (state.Step < totalSteps)
+        {
+            if (cancel.IsCancellationRequested)
+            {
+                if (checkpoints is not null) Save(checkpoints.Resume, state, model, optimizer, scheduler);
+                return new TrainingResult(state.History, state.BestEpoch, state.BestAccuracy, state.Step, false, resumed);
+            }
+            int epoch = (int)(state.Step / batchesPerEpoch);
+            double loss = TrainStep(model, loader, optimizer, dropouts, options.Seed, state.Step, epoch, state);
+            state.Step++;
+
+            EpochRecord? record = null;
+            if (state.Step % batchesPerEpoch == 0 || state.Step == totalSteps)
+            {
+                record = EndEpoch(model, data.Test, options, optimizer, epoch, state);
+                scheduler?.step();
+                if (record.TestAccuracy > state.BestAccuracy || state.BestEpoch < 0)
+                {
+                    state.BestAccuracy = record.TestAccuracy;
+                    state.BestEpoch = epoch;
+                    if (checkpoints is not null) SaveWeights(checkpoints.Best, model);
+                }
+            }
+            progress?.Invoke(new TrainingProgress(state.Step, totalSteps, epoch, loss, record));
+        }
+
+        if (checkpoints is not null)
+        {
+            SaveWeights(checkpoints.Last, model);
+            File.Delete(checkpoints.Resume);
+        }
+        return new TrainingResult(state.History, state.BestEpoch, state.BestAccuracy, state.Step, true, resumed);
+    }
+
+    private static double TrainStep(Classifier model, DataLoader loader, torch.optim.Optimizer optimizer, List<Dropout> dropouts,
+        ulong seed, long step, int epoch, RunState state)
+    {
+        using var scope = torch.NewDisposeScope();
+        var (inputs, labels) = loader.Batch(epoch, step % loader.BatchesPerEpoch);
+        scope.Attach(inputs, labels);
+        using var dropoutGenerator = dropouts.Count > 0 ? Seeds.Generator(seed, DropoutStream, step) : null;
+        foreach (var d in dropouts) d.generator = dropoutGenerator;
+
+        var logits = model.call(inputs);
+        var loss = torch.nn.functional.cross_entropy(logits, labels);
+        double value = loss.item<double>();
+        if (!double.IsFinite(value)) throw new TrainingDivergedException(value, step, epoch);
+        optimizer.zero_grad();
+        loss.backward();
+        optimizer.step();
+        foreach (var d in dropouts) d.generator = null;
+
+        long n = labels.size(0);
+        using (torch.no_grad())
+            state.EpochCorrect += logits.argmax(1).eq(labels).sum().item<long>();
+        state.EpochLossSum += value * n;
+        state.EpochCount += n;
+        return value;
+    }
+
+    private static EpochRecord EndEpoch(Classifier model, LabeledDataset test, TrainingOptions options, torch.optim.Optimizer optimizer,
+        int epoch, RunState state)
+    {
+        var predictions = Evaluation.Predict(model, test, options.EvalBatchSize);
+        var record = new EpochRecord(epoch, state.Step, optimizer.lr, state.EpochLossSum / state.EpochCount,
+            (double)state.EpochCorrect / state.EpochCount, predictions.MeanLoss, predictions.Accuracy,
+            state.Seconds);
+        state.History.Add(record);
+        state.EpochLossSum = 0;
+        state.EpochCorrect = 0;
+        state.EpochCount = 0;
+        return record;
+    }
+
+    public static void SaveWeights(string path, torch.nn.Module model)
+    {
+        var weights = model.state_dict();
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+            torch.safetensors.save_file(weights, path);
+        }
+        finally
+        {
+            foreach (var t in weights.Values) t.Dispose();
+        }
+    }
+
+    /// <summary>Loads weights saved by <see cref="SaveWeights"/> or by PyTorch under the same names; errors name the file.</summary>
+    public static void LoadWeights(string path, torch.nn.Module model)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"weights file not found: {path}", path);
+        var weights = torch.safetensors.load_file(path);
+        try
+        {
+            model.load_state_dict(weights);
+        }
+        catch (TorchException e)
+        {
+            throw new InvalidDataException($"{path} does not match the model: {e.Message}", e);
+        }
+        finally
+        {
+            foreach (var t in weights.Values) t.Dispose();
+        }
+    }
+
+    // ---- interruption and resume ----
+
+    private sealed class RunState
+    {
+        public string Fingerprint = "";
+        public long Step;
+        public List<EpochRecord> History = new();
+        public double EpochLossSum;
+        public long EpochCorrect;
+        public long EpochCount;
+        public int BestEpoch = -1;
+        public double BestAccuracy;
+        public double SecondsBefore;
+        public System.Diagnostics.Stopwatch Clock = System.Diagnostics.Stopwatch.StartNew();
+
+        /// <summary>Training time so far, across interruptions.</summary>
+        public double Seconds => SecondsBefore + Clock.Elapsed.TotalSeconds;
+    }
+
+    private sealed record SavedState(string Fingerprint, long Step, List<EpochRecord> History, double EpochLossSum, long EpochCorrect,
+        long EpochCount, int BestEpoch, double BestAccuracy, double Seconds, Dictionary<string, double>? Scheduler);
+
+    private static string Fingerprint(Classifier model, DatasetSplit data, TrainingOptions options) =>
+        JsonSerializer.Serialize(new { model.Arch, model.InputShape, TrainCount = data.Train.Count, TestCount = data.Test.Count, options });
+
+    private static void Save(string path, RunState state, Classifier model, torch.optim.Optimizer optimizer,
+        torch.optim.lr_scheduler.LRScheduler? scheduler)
+    {
+        var tensors = new Dictionary<string, Tensor>();
+        var modelState = model.state_dict();
+        var optimizerState = optimizer.state_dict();
+        try
+        {
+            foreach (var (k, v) in modelState) tensors["model." + k] = v;
+            foreach (var (k, v) in optimizerState) tensors["optimizer." + k] = v;
+            var saved = new SavedState(state.Fingerprint, state.Step, state.History, state.EpochLossSum, state.EpochCorrect,
+                state.EpochCount, state.BestEpoch, state.BestAccuracy, state.Seconds, scheduler?.state_dict());
+            // Written beside and then moved, so an interruption while saving never leaves a half-written file.
+            var temporary = path + ".tmp";
+            torch.safetensors.save_file(tensors, temporary, new Dictionary<string, string> { ["run"] = JsonSerializer.Serialize(saved) });
+            File.Move(temporary, path, overwrite: true);
+        }
+        finally
+        {
+            foreach (var t in modelState.Values) t.Dispose();
+            foreach (var t in optimizerState.Values) t.Dispose();
+        }
+    }
+
+    private static RunState Resume(string path, string fingerprint, Classifier model, torch.optim.Optimizer optimizer,
+        torch.optim.lr_scheduler.LRScheduler? scheduler)
+    {
+        var tensors = torch.safetensors.load_file(path, out var metadata);
+        try
+        {
+            var saved = metadata.TryGetValue("run", out var json) ? JsonSerializer.Deserialize<SavedState>(json) : null;
+            if (saved is null) throw new InvalidDataException($"{path} is not a training resume file (no run metadata)");
+            if (saved.Fingerprint != fingerprint)
+                throw new InvalidOperationException(
+                    $"{path} was written by a run with other settings (model, data or options); delete it to start afresh");
+            model.load_state_dict(Strip(tensors, "model."));
+            optimizer.load_state_dict(Strip(tensors, "optimizer."));
+            if (scheduler is not null && saved.Scheduler is not null) scheduler.load_state_dict(saved.Scheduler);
+            var state = new RunState
+            {
+                Fingerprint = fingerprint, Step = saved.Step, History = saved.History, EpochLossSum = saved.EpochLossSum,
+                EpochCorrect = saved.EpochCorrect, EpochCount = saved.EpochCount, BestEpoch = saved.BestEpoch,
+                BestAccuracy = saved.BestAccuracy, SecondsBefore = saved.Seconds,
+            };
+            return state;
+        }
+        finally
+        {
+            foreach (var t in tensors.Values) t.Dispose();
+        }
+    }
+
+    private static Dictionary<string, Tensor> Strip(IEnumerable<KeyValuePair<string, Tensor>> tensors, string prefix) =>
+        tensors.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal))
+            .ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value);
+}

@@ -1,0 +1,86 @@
+using XaiGrid.Torch;
+
+namespace XaiGrid.Data.Tests;
+
+public class ImageNetPreprocessingTests
+{
+    // torchvision's ImageNet statistics, written out here rather than taken from the code under test.
+    private static readonly float[] Mean = [0.485f, 0.456f, 0.406f];
+    private static readonly float[] Std = [0.229f, 0.224f, 0.225f];
+
+    /// <summary>(x - mean_c) / std_c element by element, in float32 as the transform computes it.</summary>
+    private static float[] Normalized(Tensor chw)
+    {
+        var v = chw.data<float>();
+        int plane = v.Length / 3;
+        return v.Select((x, i) => (x - Mean[i / plane]) / Std[i / plane]).ToArray();
+    }
+
+    private static Tensor Random(long h, long w)
+    {
+        using var generator = new torch.Generator(23);
+        return torch.rand([3, h, w], generator);
+    }
+
+    [Fact]
+    public void A_constant_half_image_becomes_half_minus_mean_over_std_per_channel()
+    {
+        using var image = torch.full([3, 150, 150], 0.5);
+        using var x = ImageNetPreprocessing.Apply(image);
+        Assert.Equal([3L, 224, 224], x.shape);
+        var v = x.data<float>();
+        for (int c = 0; c < 3; c++)
+        {
+            float expected = (0.5f - Mean[c]) / Std[c];
+            Assert.All(v.AsSpan(c * 224 * 224, 224 * 224).ToArray(), e => Assert.Equal(expected, e));
+        }
+    }
+
+    [Fact]
+    public void An_hmt_tile_is_resized_to_256_and_its_centre_224_normalized()
+    {
+        var file = HmtTestFixture.Files("02_STROMA")[0];
+        using var scope = torch.NewDisposeScope();
+        var tile = torch.vision.io.read_image(file);
+        Assert.Equal([3L, 150, 150], tile.shape);
+        var x = ImageNetPreprocessing.Apply(tile);
+        Assert.Equal([3L, 224, 224], x.shape);
+        // (256 - 224) / 2 = 16 on both axes.
+        var centre = torch.vision.resize(tile, 256, 256).narrow(1, 16, 224).narrow(2, 16, 224);
+        Assert.Equal(Normalized(centre), x.data<float>());
+    }
+
+    [Theory]
+    // 100 x 200: the short side to 256 gives 256 x 512; the crop starts at (16, 144).
+    [InlineData(100, 200, 256, 512, 16, 144)]
+    [InlineData(200, 100, 512, 256, 144, 16)]
+    // 256 * 203 / 100 = 519.68, truncated to 519; (519 - 224) / 2 = 147.5 rounds half to even: 148.
+    [InlineData(100, 203, 256, 519, 16, 148)]
+    public void A_non_square_image_keeps_its_aspect_and_is_center_cropped(int h, int w, int nh, int nw, int top, int left)
+    {
+        using var scope = torch.NewDisposeScope();
+        var image = Random(h, w);
+        var x = ImageNetPreprocessing.Apply(image);
+        Assert.Equal([3L, 224, 224], x.shape);
+        var centre = torch.vision.resize(image, nh, nw).narrow(1, top, 224).narrow(2, left, 224);
+        Assert.Equal(Normalized(centre), x.data<float>());
+    }
+
+    [Fact]
+    public void An_image_already_256_high_is_only_cropped_with_the_offset_rounded_half_to_even()
+    {
+        // 521 wide: (521 - 224) / 2 = 148.5, which torchvision's round() takes to 148.
+        using var scope = torch.NewDisposeScope();
+        var image = Random(256, 521);
+        var x = ImageNetPreprocessing.Apply(image);
+        Assert.Equal(Normalized(image.narrow(1, 16, 224).narrow(2, 148, 224)), x.data<float>());
+    }
+
+    [Fact]
+    public void Only_three_channel_images_are_taken()
+    {
+        using var gray = torch.zeros([1, 50, 50]);
+        var e = Assert.Throws<ArgumentException>(() => ImageNetPreprocessing.Apply(gray));
+        Assert.Contains("[1, 50, 50]", e.Message);
+    }
+}

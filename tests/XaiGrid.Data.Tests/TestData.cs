@@ -1,0 +1,74 @@
+using System.Diagnostics;
+using System.Globalization;
+using XaiGrid.Torch;
+
+namespace XaiGrid.Data.Tests;
+
+/// <summary>Shared data (../shared/data beside the repository), numpy references and tensor comparisons.</summary>
+internal static class TestData
+{
+    private static readonly Lazy<string> dataDir = new(() =>
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
+            if (System.IO.File.Exists(Path.Combine(dir.FullName, "XaiGrid.sln")))
+                return Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", "data"));
+        throw new DirectoryNotFoundException($"no XaiGrid.sln above {AppContext.BaseDirectory}");
+    });
+
+    /// <summary>A path under the shared data folder, e.g. File("mnist", "images.npy").</summary>
+    public static string File(params string[] parts) => Path.Combine([dataDir.Value, .. parts]);
+
+    public static string MnistImages => File("mnist", "images.npy");
+
+    public static string MnistLabels => File("mnist", "labels.npy");
+
+    /// <summary>
+    /// Runs a script with the system python that has numpy (not the pyenv one on PATH); arguments arrive in
+    /// sys.argv[1:]. Returns stdout.
+    /// </summary>
+    public static string Python(string script, params string[] args)
+    {
+        var psi = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add(script);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stderr = p.StandardError.ReadToEndAsync();
+        var stdout = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        if (p.ExitCode != 0) throw new InvalidOperationException($"python failed ({p.ExitCode}): {stderr.Result}");
+        return stdout;
+    }
+
+    /// <summary>Whitespace-separated numbers printed by python (repr of float64 round-trips exactly).</summary>
+    public static double[] Numbers(string text) =>
+        text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+
+    /// <summary>Same shape and bit-for-bit the same float32 values.</summary>
+    public static void AssertEqual(Tensor expected, Tensor actual)
+    {
+        Assert.Equal(expected.shape, actual.shape);
+        Assert.Equal(ScalarType.Float32, actual.dtype);
+        using var e = expected.to(ScalarType.Float32);
+        var want = e.data<float>();
+        var got = actual.data<float>();
+        int first = Enumerable.Range(0, want.Length).FirstOrDefault(i => want[i] != got[i], -1);
+        Assert.True(first < 0, first < 0 ? "" : $"element {first} (of {want.Length}): expected {want[first]:R}, got {got[first]:R}");
+    }
+}
+
+/// <summary>A fresh empty folder under the temp directory, deleted when disposed.</summary>
+internal sealed class TempDir : IDisposable
+{
+    public string Path { get; } = Directory.CreateTempSubdirectory("xaigrid-data-").FullName;
+
+    /// <summary>A path inside the folder; its parent folders are created.</summary>
+    public string File(params string[] parts)
+    {
+        var path = System.IO.Path.Combine([Path, .. parts]);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
+        return path;
+    }
+
+    public void Dispose() => Directory.Delete(Path, recursive: true);
+}
