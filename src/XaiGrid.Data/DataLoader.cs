@@ -12,7 +12,7 @@ public sealed record Augmentation(bool HorizontalFlip = false, bool VerticalFlip
 /// Batches of a <see cref="LabeledDataset"/>. Each batch gathers its items with index_select, so an
 /// epoch never copies the whole dataset. Shuffling draws from a generator seeded by (seed, epoch) and
 /// augmentation from one seeded by (seed, epoch, batch), so any batch can be rebuilt on its own (a resumed
-/// run continues exactly where it stopped).
+/// run continues exactly where it stopped). Not thread-safe: one loader per training loop.
 /// </summary>
 public sealed class DataLoader
 {
@@ -47,7 +47,10 @@ public sealed class DataLoader
     public long BatchesPerEpoch => DropLast ? data.Count / BatchSize : (data.Count + BatchSize - 1) / BatchSize;
 
     /// <summary>The item order of an epoch: 0..N-1, or a permutation seeded by (seed, epoch).</summary>
-    public long[] Order(long epoch)
+    public long[] Order(long epoch) => (long[])CachedOrder(epoch).Clone();
+
+    // Consecutive batches of one epoch share its order, so it is drawn once.
+    private long[] CachedOrder(long epoch)
     {
         if (epoch == cachedEpoch) return cachedOrder;
         if (Shuffle)
@@ -75,7 +78,7 @@ public sealed class DataLoader
     {
         if (index < 0 || index >= BatchesPerEpoch)
             throw new ArgumentOutOfRangeException(nameof(index), index, $"an epoch has {BatchesPerEpoch} batches");
-        var order = Order(epoch);
+        var order = CachedOrder(epoch);
         long start = index * BatchSize;
         var positions = order.AsSpan((int)start, (int)Math.Min(BatchSize, order.Length - start)).ToArray();
         using var indices = torch.tensor(positions);

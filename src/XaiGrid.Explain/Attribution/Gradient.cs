@@ -1,0 +1,10 @@
+using XaiGrid.Models.Architectures;
+using XaiGrid.Torch;
+
+namespace XaiGrid.Explain.Attribution;
+
+/// <summary>Saliency (Simonyan et al. 2014): dS_c/dx.</summary>
+public sealed class Gradient(Classifier model) : Attribution(model)
+{
+    protected override Tensor Compute(Tensor inputs, long[] targets, long[] ids) => TargetGradients(inputs, targets);
+}

@@ -1,0 +1,14 @@
+using XaiGrid.Models.Architectures;
+using XaiGrid.Torch;
+
+namespace XaiGrid.Explain.Attribution;
+
+/// <summary>Gradient times input: x * dS_c/dx.</summary>
+public sealed class GradientXInput(Classifier model) : Attribution(model)
+{
+    protected override Tensor Compute(Tensor inputs, long[] targets, long[] ids)
+    {
+        using var gradients = TargetGradients(inputs, targets);
+        return gradients.mul(inputs);
+    }
+}
