@@ -4,7 +4,7 @@ using XaiGrid.Torch.Modules;
 namespace XaiGrid.Models.Architectures;
 
 /// <summary>
-/// The MNIST-1D reference MLP: linear1 Linear(40,100), a residual block h + relu(linear2(h)), linear3
+/// The MNIST-1D reference MLP: linear1 Linear(40,100) and a ReLU, a residual block h + relu(linear2(h)), linear3
 /// Linear(100,10); 15,210 parameters. Inputs (N, 1, 40) are flattened first.
 /// </summary>
 public sealed class Mnist1DMlp : Classifier

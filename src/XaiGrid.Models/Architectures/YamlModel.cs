@@ -63,14 +63,18 @@ public sealed class YamlModel : Classifier
         var reader = new NodeReader(source);
         reader.OnlyKeys(root, "name", "input", "classes", "layers");
         var name = reader.OptionalString(root, "name") ?? Path.GetFileNameWithoutExtension(source);
-        var input = reader.LongList(reader.Required(root, "input"), "input");
+        var inputNode = reader.Required(root, "input");
+        var input = reader.LongList(inputNode, "input");
         if (input.Length is < 2 or > 3 || input.Any(d => d <= 0))
-            throw reader.Error(root, "input must be [C, L] or [C, H, W] with positive sizes");
-        int classes = (int)reader.Long(reader.Required(root, "classes"), "classes");
-        if (reader.Required(root, "layers") is not YamlSequenceNode list || list.Children.Count == 0)
-            throw reader.Error(root, "layers must be a non-empty list");
+            throw reader.Error(inputNode, "input must be [C, L] or [C, H, W] with positive sizes");
+        var classesNode = reader.Required(root, "classes");
+        long classes = reader.Long(classesNode, "classes");
+        if (classes is < 2 or > int.MaxValue) throw reader.Error(classesNode, $"classes must be at least 2, got {classes}");
+        var layersNode = reader.Required(root, "layers");
+        if (layersNode is not YamlSequenceNode list || list.Children.Count == 0)
+            throw reader.Error(layersNode, "layers must be a non-empty list");
 
-        var model = new YamlModel(name, input, classes);
+        var model = new YamlModel(name, input, (int)classes);
         try
         {
             using (torch.no_grad())
@@ -80,8 +84,18 @@ public sealed class YamlModel : Classifier
                 {
                     if (list.Children[i] is not YamlMappingNode node) throw reader.Error(list.Children[i], "a layer is a mapping with a type");
                     var layerName = reader.OptionalString(node, "name") ?? i.ToString();
+                    if (layerName.Length == 0 || layerName.Contains('.')) throw reader.Error(node, $"layer name '{layerName}' must be non-empty and without '.'");
                     if (model.named_children().Any(c => c.name == layerName)) throw reader.Error(node, $"layer name '{layerName}' is used twice");
-                    var layer = BuildLayer(reader, node, shape, generator);
+                    torch.nn.Module layer;
+                    try
+                    {
+                        layer = BuildLayer(reader, node, shape, generator);
+                    }
+                    catch (ArgumentException e)
+                    {
+                        // The layer constructors' own checks (e.g. out: 0, groups that don't divide the channels).
+                        throw reader.Error(node, $"layer '{layerName}': {e.Message}");
+                    }
                     model.register_module(layerName, layer);
                     model.layers.Add(layer);
                     using var probe = torch.zeros(shape);
@@ -97,7 +111,7 @@ public sealed class YamlModel : Classifier
                     }
                 }
                 if (shape.Length != 2 || shape[1] != classes)
-                    throw reader.Error(list, $"the last layer must give (N, {classes}) logits, it gives [{string.Join(", ", shape)}]");
+                    throw reader.Error(list.Children[^1], $"the last layer must give (N, {classes}) logits, it gives [{string.Join(", ", shape)}]");
             }
             model.train();
             return model;
@@ -111,7 +125,8 @@ public sealed class YamlModel : Classifier
 
     private static torch.nn.Module BuildLayer(NodeReader r, YamlMappingNode node, long[] shape, torch.Generator? generator)
     {
-        var type = r.String(r.Required(node, "type"), "type");
+        var typeNode = r.Required(node, "type");
+        var type = r.String(typeNode, "type");
         long channels = shape.Length > 1 ? shape[1] : 0;
         switch (type)
         {
@@ -173,7 +188,7 @@ public sealed class YamlModel : Classifier
                 };
             }
             default:
-                throw r.Error(node, $"unknown layer type '{type}'; known: {string.Join(", ", LayerTypes)}");
+                throw r.Error(typeNode, $"unknown layer type '{type}'; known: {string.Join(", ", LayerTypes)}");
         }
     }
 

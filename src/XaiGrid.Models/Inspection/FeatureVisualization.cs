@@ -82,6 +82,8 @@ public static class FeatureVisualization
         using var scope = torch.NewDisposeScope();
         long[] shape = [1, .. model.InputShape];
         long[] spatialDims = Enumerable.Range(2, shape.Length - 2).Select(d => (long)d).ToArray();
+        if (options.Jitter > 0 && spatialDims.Length == 0)
+            throw new ArgumentException($"{model.Arch} takes inputs ({string.Join(", ", model.InputShape)}) with no spatial axis to jitter along");
 
         var x = torch.full(shape, options.StartValue);
         if (options.StartNoise > 0) x.add_(torch.randn(shape, generator).mul(options.StartNoise));

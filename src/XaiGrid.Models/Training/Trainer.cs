@@ -99,15 +99,23 @@ public static class Trainer
         scope.Attach(inputs, labels);
         using var dropoutGenerator = dropouts.Count > 0 ? Seeds.Generator(seed, DropoutStream, step) : null;
         foreach (var d in dropouts) d.generator = dropoutGenerator;
-
-        var logits = model.call(inputs);
-        var loss = torch.nn.functional.cross_entropy(logits, labels);
-        double value = loss.item<double>();
-        if (!double.IsFinite(value)) throw new TrainingDivergedException(value, step, epoch);
-        optimizer.zero_grad();
-        loss.backward();
-        optimizer.step();
-        foreach (var d in dropouts) d.generator = null;
+        Tensor logits;
+        double value;
+        try
+        {
+            logits = model.call(inputs);
+            var loss = torch.nn.functional.cross_entropy(logits, labels);
+            value = loss.item<double>();
+            if (!double.IsFinite(value)) throw new TrainingDivergedException(value, step, epoch);
+            optimizer.zero_grad();
+            loss.backward();
+            optimizer.step();
+        }
+        finally
+        {
+            // The generator is disposed with this step, also when it throws; a module must not keep it.
+            foreach (var d in dropouts) d.generator = null;
+        }
 
         long n = labels.size(0);
         using (torch.no_grad())
