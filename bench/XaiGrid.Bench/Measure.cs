@@ -10,18 +10,29 @@ namespace XaiGrid.Bench;
 /// </summary>
 public static class Measure
 {
-    public static int Compare(string title, BenchOptions o, Action ours, string pythonScript)
+    /// <summary>
+    /// Prints, per thread count, the median time of one repetition on each side and python's time over ours (how many
+    /// times faster ours is). With <paramref name="samplesPerRep"/> it prints throughput (samples/s) instead; the ratio
+    /// is then ours over python's, the same number. <paramref name="pythonArgs"/> follow the script's --threads.
+    /// </summary>
+    public static int Compare(string title, BenchOptions o, Action ours, string pythonScript, IReadOnlyList<string>? pythonArgs = null,
+        long samplesPerRep = 0)
     {
+        bool throughput = samplesPerRep > 0;
+        int width = throughput ? 38 : 22;
         Console.WriteLine(title);
-        Console.WriteLine($"median of {o.Reps} interleaved repetitions after {o.Warmup} warm-up; ms (min-max)");
-        Console.WriteLine($"{"threads",7}  {"ours",-22}  {"python3-torch",-22}  python/ours");
+        Console.WriteLine($"median of {o.Reps} interleaved repetitions after {o.Warmup} warm-up; " +
+            (throughput ? "samples/s at the median, ms per repetition (min-max)" : "ms (min-max)"));
+        Console.WriteLine($"{"threads",7}  {"ours".PadRight(width)}  {"python3-torch".PadRight(width)}  " +
+            $"{(throughput ? "ours/python" : "python/ours")}  load average 1 min (before, after)");
         foreach (int n in o.Threads)
         {
             torch.set_num_threads(n);
             if (torch.get_num_threads() != n) throw new InvalidOperationException($"libtorch runs {torch.get_num_threads()} threads, not {n}");
-            using var python = new PythonSide(o.Python, pythonScript, n);
+            using var python = new PythonSide(o.Python, pythonScript, n, pythonArgs ?? []);
             for (int i = 0; i < o.Warmup; i++) ours();
             if (o.Warmup > 0) python.Run(o.Warmup);
+            string loadBefore = LoadAverage();
             var oursTimes = new List<double>();
             var pyTimes = new List<double>();
             for (int i = 0; i < o.Reps; i++)
@@ -31,12 +42,21 @@ public static class Measure
                 oursTimes.Add(Stopwatch.GetElapsedTime(start).TotalSeconds);
                 pyTimes.AddRange(python.Run(1));
             }
-            Console.WriteLine($"{n,7}  {Cell(oursTimes),-22}  {Cell(pyTimes),-22}  {Median(pyTimes) / Median(oursTimes):F3}");
+            Console.WriteLine($"{n,7}  {Cell(oursTimes, samplesPerRep).PadRight(width)}  {Cell(pyTimes, samplesPerRep).PadRight(width)}  " +
+                $"{Median(pyTimes) / Median(oursTimes),11:F3}  {loadBefore}, {LoadAverage()}");
         }
         return 0;
     }
 
-    private static string Cell(List<double> t) => $"{Median(t) * 1e3:F1} ({t.Min() * 1e3:F1}-{t.Max() * 1e3:F1})";
+    private static string Cell(List<double> t, long samplesPerRep)
+    {
+        string ms = $"{Median(t) * 1e3:F1} ({t.Min() * 1e3:F1}-{t.Max() * 1e3:F1})";
+        return samplesPerRep > 0 ? $"{samplesPerRep / Median(t):F0}/s, {ms} ms" : ms;
+    }
+
+    // The machine is shared: the load beside each result tells how much the numbers can be trusted.
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "?";
 
     public static double Median(IEnumerable<double> values)
     {
@@ -54,7 +74,7 @@ public static class Measure
     }
 
     /// <summary>
-    /// bench/python/&lt;script&gt; --threads n, kept running: each line written to it is a number of repetitions,
+    /// bench/python/&lt;script&gt; --threads n [args], kept running: each line written to it is a number of repetitions,
     /// each line it answers is {"threads": n, "times": [seconds...]}.
     /// </summary>
     private sealed class PythonSide : IDisposable
@@ -63,12 +83,12 @@ public static class Measure
         private readonly string script;
         private readonly int threads;
 
-        public PythonSide(string python, string script, int threads)
+        public PythonSide(string python, string script, int threads, IReadOnlyList<string> args)
         {
             this.script = script;
             this.threads = threads;
             var start = new ProcessStartInfo(python) { RedirectStandardInput = true, RedirectStandardOutput = true };
-            foreach (var a in new[] { RepoFile("bench", "python", script), "--threads", $"{threads}" }) start.ArgumentList.Add(a);
+            foreach (var a in new[] { RepoFile("bench", "python", script), "--threads", $"{threads}" }.Concat(args)) start.ArgumentList.Add(a);
             process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {python}");
         }
 

@@ -1,19 +1,21 @@
 using XaiGrid.Bench;
 
 // Speed of XaiGrid against the same work in Debian's python3-torch, one subcommand per benchmark.
-var benchmarks = new Dictionary<string, Func<BenchOptions, int>>
+var benchmarks = new Dictionary<string, (string Arguments, Func<string[], int> Run)>
 {
-    ["conv2d"] = Conv2dBench.Run,
+    ["conv2d"] = ("", a => Conv2dBench.Run(BenchOptions.Parse(a))),
+    ["train"] = ($"[{string.Join(",", TrainBench.Models)}]", TrainBench.Run),
 };
 
-if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))
+if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var benchmark))
 {
-    Console.Error.WriteLine($"usage: XaiGrid.Bench <{string.Join("|", benchmarks.Keys)}> {BenchOptions.Usage}");
+    Console.Error.WriteLine("usage: XaiGrid.Bench <benchmark> [arguments] " + BenchOptions.Usage);
+    foreach (var (name, (arguments, _)) in benchmarks) Console.Error.WriteLine($"  {name} {arguments}");
     return 2;
 }
 try
 {
-    return run(BenchOptions.Parse(args[1..]));
+    return benchmark.Run(args[1..]);
 }
 catch (ArgumentException e)
 {

@@ -16,7 +16,10 @@ internal static class CommandErrors
                                       or TorchException or InvalidOperationException or UnauthorizedAccessException
                                       or Models.Training.TrainingDivergedException)
         {
-            AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+            // One unwrapped line on stderr: the console's markup would wrap it at the terminal width (80 columns
+            // when redirected) and mix it into the progress output on stdout.
+            var lines = e.Message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            Console.Error.WriteLine($"error: {string.Join(' ', lines)}");
             return 1;
         }
     }

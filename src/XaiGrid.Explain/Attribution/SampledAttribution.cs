@@ -5,8 +5,9 @@ namespace XaiGrid.Explain.Attribution;
 
 /// <summary>
 /// A method whose map is a mean over N random samples per input (SmoothGrad, RISE). Sample s of input id is drawn
-/// from a generator seeded by (seed, id, s) alone, so a map does not depend on batch sizes or on how [0, N) is split
-/// into partial ranges; <see cref="AttributePartial"/> runs one range and returns float64 sums.
+/// from a generator seeded by (seed, id, s) alone, so a map does not depend on how [0, N) is split into partial
+/// ranges; <see cref="AttributePartial"/> runs one range and returns float64 sums. Implementations compute the terms
+/// of a block of samples in one forward pass (<see cref="SampleTerms"/>).
 /// </summary>
 public abstract class SampledAttribution(Classifier model) : Attribution(model)
 {
@@ -21,7 +22,7 @@ public abstract class SampledAttribution(Classifier model) : Attribution(model)
     protected override Tensor Compute(Tensor inputs, long[] targets, long[] ids)
     {
         using var scope = torch.NewDisposeScope();
-        var maps = Partials(inputs, targets, ids, 0, Samples).Select(Finish).ToList();
+        var maps = Partials(inputs, targets, ids, 0, Samples).Select(p => Finish(p, inputs.shape[1..])).ToList();
         return scope.MoveToOuter(torch.stack(maps));
     }
 
@@ -33,31 +34,44 @@ public abstract class SampledAttribution(Classifier model) : Attribution(model)
         return Partials(inputs, targets, ids, start, end);
     }
 
-    /// <summary>The map of one input from its merged partial (all N samples), float32.</summary>
-    public Tensor Finish(Partial merged)
+    /// <summary>
+    /// The map of one input from its merged partial (all N samples), float32. <paramref name="inputShape"/> is the
+    /// input's shape without the batch axis: a method whose terms are not shaped like its map (LIME's regression
+    /// statistics) needs it to lay the map out.
+    /// </summary>
+    public Tensor Finish(Partial merged, long[] inputShape)
     {
         using var mean = merged.Mean();
-        using var map = Scale(mean);
+        using var map = Scale(mean, inputShape);
         return map.to(ScalarType.Float32);
     }
 
-    /// <summary>Turns the mean of the per-sample terms into the map (e.g. RISE divides by p1).</summary>
-    protected virtual Tensor Scale(Tensor mean) => mean.alias();
+    /// <summary>Turns the mean of the per-sample terms into the map (e.g. RISE divides by p1, LIME solves for its coefficients).</summary>
+    protected virtual Tensor Scale(Tensor mean, long[] inputShape) => mean.alias();
 
+    /// <summary>
+    /// Samples are evaluated in fixed blocks [kB, (k + 1)B) of the whole range [0, N), B = min(MaxBatch, N): libtorch's
+    /// float32 kernels may round a row differently with another batch size or position, so every sample is always
+    /// computed in the same batch at the same row, whatever partial range asked for it. A range that starts or ends
+    /// inside a block computes the whole block and keeps its part.
+    /// </summary>
     private Partial[] Partials(Tensor inputs, long[] targets, long[] ids, long start, long end)
     {
+        long block = Math.Max(1, Math.Min(MaxBatch, Samples));
         var result = new Partial[inputs.size(0)];
         for (int i = 0; i < result.Length; i++)
         {
             using var scope = torch.NewDisposeScope();
             var x = inputs[i];
             Tensor sum = torch.zeros(SampleShape(x), ScalarType.Float64);
-            foreach (var (s0, count) in Chunks(end - start, MaxBatch))
+            for (long blockStart = start / block * block; blockStart < end; blockStart += block)
             {
                 using var inner = torch.NewDisposeScope();
-                var terms = SampleTerms(x, targets[i], ids[i], start + s0, start + s0 + count);
+                long blockEnd = Math.Min(blockStart + block, Samples);
+                var terms = SampleTerms(x, targets[i], ids[i], blockStart, blockEnd);
                 // Added one by one in sample order, so a split of the range changes only float64 rounding.
-                for (long k = 0; k < count; k++) sum.add_(terms[k].to(ScalarType.Float64));
+                for (long s = Math.Max(start, blockStart); s < Math.Min(end, blockEnd); s++)
+                    sum.add_(terms[s - blockStart].to(ScalarType.Float64));
             }
             result[i] = Partial.FromTensor(ids[i], start, end, sum, end - start);
         }

@@ -227,8 +227,17 @@ public static class Trainer
         var tensors = torch.safetensors.load_file(path, out var metadata);
         try
         {
-            var saved = metadata.TryGetValue("run", out var json) ? JsonSerializer.Deserialize<SavedState>(json) : null;
-            if (saved is null) throw new InvalidDataException($"{path} is not a training resume file (no run metadata)");
+            if (!metadata.TryGetValue("run", out var json)) throw new InvalidDataException($"{path} is not a training resume file (no run metadata)");
+            SavedState? saved;
+            try
+            {
+                saved = JsonSerializer.Deserialize<SavedState>(json);
+            }
+            catch (JsonException e)
+            {
+                throw new InvalidDataException($"{path}: the run metadata is not valid: {e.Message}", e);
+            }
+            if (saved is null) throw new InvalidDataException($"{path}: the run metadata is empty");
             if (saved.Fingerprint != fingerprint)
                 throw new InvalidOperationException(
                     $"{path} was written by a run with other settings (model, data or options); delete it to start afresh");

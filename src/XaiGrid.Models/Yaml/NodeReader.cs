@@ -10,6 +10,9 @@ public sealed class YamlFileException(string source, long line, long column, str
     public string FilePath { get; } = source;
     public long Line { get; } = line;
     public long Column { get; } = column;
+
+    /// <summary>The message without the location prefix.</summary>
+    public string Detail { get; } = message;
 }
 
 /// <summary>Reads typed values out of YAML nodes; every error names the source, line and column of the node.</summary>
@@ -22,13 +25,15 @@ public sealed class NodeReader(string source)
     /// <summary>Rejects keys other than <paramref name="allowed"/>, listing the allowed ones.</summary>
     public void OnlyKeys(YamlMappingNode node, params string[] allowed)
     {
-        foreach (var key in node.Children.Keys)
-        {
-            var name = (key as YamlScalarNode)?.Value ?? "";
-            if (!allowed.Contains(name))
-                throw Error(key, $"unknown key '{name}'; allowed here: {string.Join(", ", allowed)}");
-        }
+        if (UnknownKeys(node, allowed).FirstOrDefault() is { } error) throw error;
     }
+
+    /// <summary>An error for every key other than <paramref name="allowed"/>, for readers that report all problems at once.</summary>
+    public IEnumerable<YamlFileException> UnknownKeys(YamlMappingNode node, params string[] allowed) =>
+        from key in node.Children.Keys
+        let name = (key as YamlScalarNode)?.Value ?? ""
+        where !allowed.Contains(name)
+        select Error(key, $"unknown key '{name}'; allowed here: {string.Join(", ", allowed)}");
 
     public YamlNode Required(YamlMappingNode node, string key) =>
         node.Children.TryGetValue(new YamlScalarNode(key), out var value) ? value : throw Error(node, $"missing key '{key}'");

@@ -1,0 +1,133 @@
+using XaiGrid.Models.Architectures;
+using XaiGrid.Torch;
+
+namespace XaiGrid.Explain.Attribution;
+
+/// <summary>
+/// LIME (Ribeiro et al. 2016) on fixed segments: square patches of <see cref="Window"/> x <see cref="Window"/>
+/// positions in 2-D, windows of <see cref="Window"/> positions in 1-D (the last ones cut by the input's edge).
+/// Sample s of input id is a binary vector z over the segments from <see cref="Seeds.Generator"/>(Seed, id, s),
+/// each segment kept with probability 1/2; the perturbed input keeps every channel of the kept segments and sets
+/// the rest to <see cref="Baseline"/>; its response is y = p_c. Samples are weighted by LIME's image kernel
+/// pi(z) = exp(-d(z)^2 / kernel_width^2), d the cosine distance between z and the all-ones vector. A linear model
+/// y ~ b + sum_j beta_j z_j is fitted by weighted ridge regression (the intercept unpenalized) and each position
+/// gets its segment's beta: maps are (N, 1, ...positions).
+/// <para>
+/// A sample's term is its weighted share of the normal equations, w [x x^T | x y] with x = (1, z): the float64
+/// partials of any split of the samples add up to X^T W X and X^T W y, and <see cref="SampledAttribution.Finish"/>
+/// solves (X^T W X / n + lambda D) beta = X^T W y / n, D = diag(0, 1, ..., 1). On the averaged equations, lambda
+/// = 1e-3 over LIME's 1000 samples is its Ridge(alpha = 1) on the sums. A batch of terms holds
+/// MaxBatch (S + 1)(S + 2) float64 for S segments.
+/// </para>
+/// </summary>
+public sealed class Lime(Classifier model, long window, long samples = 1000, double kernelWidth = 0.25, double baseline = 0, double ridge = 1e-3)
+    : SampledAttribution(model)
+{
+    public long Window { get; } = window > 0 ? window : throw new ArgumentOutOfRangeException(nameof(window), window, "LIME needs segments of window >= 1 positions");
+
+    public override long Samples { get; } = samples > 0 ? samples : throw new ArgumentOutOfRangeException(nameof(samples), samples, "LIME needs samples >= 1");
+
+    public double KernelWidth { get; } = kernelWidth > 0 ? kernelWidth : throw new ArgumentOutOfRangeException(nameof(kernelWidth), kernelWidth, "LIME's kernel width must be > 0");
+
+    public double Baseline { get; } = baseline;
+
+    /// <summary>lambda, the ridge penalty on the averaged normal equations; > 0 keeps them solvable when a segment is always kept or always dropped.</summary>
+    public double Ridge { get; } = ridge > 0 ? ridge : throw new ArgumentOutOfRangeException(nameof(ridge), ridge, "LIME's ridge penalty must be > 0");
+
+    /// <summary>The segment of every position (row-major) of an input with positions <paramref name="size"/>, and how many segments there are.</summary>
+    public (long[] segmentOf, long count) Segments(long[] size)
+    {
+        if (size.Length is not (1 or 2) || size.Any(h => h < 1))
+            throw new ArgumentException($"LIME segments need positions (L) or (H, W) of positive lengths, got [{string.Join(", ", size)}]");
+        if (size.Length == 1) return (Enumerable.Range(0, (int)size[0]).Select(i => i / Window).ToArray(), (size[0] + Window - 1) / Window);
+        long across = (size[1] + Window - 1) / Window;
+        var segmentOf = new long[size[0] * size[1]];
+        for (long i = 0; i < size[0]; i++)
+            for (long j = 0; j < size[1]; j++)
+                segmentOf[i * size[1] + j] = i / Window * across + j / Window;
+        return (segmentOf, (size[0] + Window - 1) / Window * across);
+    }
+
+    protected override long[] SampleShape(Tensor x)
+    {
+        long count = Segments(x.shape[1..]).count;
+        return [count + 1, count + 2];
+    }
+
+    protected override Tensor SampleTerms(Tensor x, long target, long id, long start, long end)
+    {
+        using var scope = torch.NewDisposeScope();
+        long[] size = x.shape[1..];
+        var (segmentOf, count) = Segments(size);
+        long n = end - start;
+        var draws = new List<Tensor>();
+        for (long s = start; s < end; s++)
+        {
+            using var generator = Seeds.Generator(Seed, id, s);
+            draws.Add(torch.rand([count], generator).lt(0.5));
+        }
+        var z = torch.stack(draws).to(ScalarType.Float64);
+        var keep = z.index_select(1, torch.tensor(segmentOf)).to(x.dtype).view([n, 1, .. size]);
+        var perturbed = x.unsqueeze(0) * keep + (1 - keep) * Baseline;
+        var y = TargetScores(perturbed, Enumerable.Repeat(target, (int)n).ToArray(), softmax: true).to(ScalarType.Float64);
+        // cos(z, 1) = |z|_1 / (sqrt(|z|_1) sqrt(S)) = sqrt(k / S); with nothing kept it is 0, as sklearn's cosine distance.
+        var distance = 1 - (z.sum(1) / count).sqrt();
+        var weights = (-distance.square() / (KernelWidth * KernelWidth)).exp();
+        var design = torch.cat([torch.ones([n, 1], ScalarType.Float64), z], 1);
+        var withResponse = torch.cat([design, y.unsqueeze(1)], 1);
+        return scope.MoveToOuter(weights.view(n, 1, 1) * design.unsqueeze(2) * withResponse.unsqueeze(1));
+    }
+
+    protected override Tensor Scale(Tensor mean, long[] inputShape)
+    {
+        var (segmentOf, count) = Segments(inputShape[1..]);
+        var statistics = mean.data<double>();
+        int m = (int)count + 1;
+        var a = new double[m, m];
+        var b = new double[m];
+        for (int r = 0; r < m; r++)
+        {
+            for (int c = 0; c < m; c++) a[r, c] = statistics[r * (m + 1) + c];
+            b[r] = statistics[r * (m + 1) + m];
+            if (r > 0) a[r, r] += Ridge;
+        }
+        var beta = SolveCholesky(a, b);
+        var map = segmentOf.Select(segment => beta[segment + 1]).ToArray();
+        return torch.tensor(map, [1, .. inputShape[1..]]);
+    }
+
+    /// <summary>Solves A x = b for symmetric positive definite A (the ridge and the positive kernel weights make it so).</summary>
+    private static double[] SolveCholesky(double[,] a, double[] b)
+    {
+        int m = b.Length;
+        var l = new double[m, m];
+        for (int j = 0; j < m; j++)
+        {
+            double diagonal = a[j, j];
+            for (int k = 0; k < j; k++) diagonal -= l[j, k] * l[j, k];
+            if (!(diagonal > 0)) throw new InvalidOperationException($"LIME's normal equations are not positive definite (pivot {j} is {diagonal})");
+            l[j, j] = Math.Sqrt(diagonal);
+            for (int i = j + 1; i < m; i++)
+            {
+                double v = a[i, j];
+                for (int k = 0; k < j; k++) v -= l[i, k] * l[j, k];
+                l[i, j] = v / l[j, j];
+            }
+        }
+        var y = new double[m];
+        for (int i = 0; i < m; i++)
+        {
+            double v = b[i];
+            for (int k = 0; k < i; k++) v -= l[i, k] * y[k];
+            y[i] = v / l[i, i];
+        }
+        var x = new double[m];
+        for (int i = m - 1; i >= 0; i--)
+        {
+            double v = y[i];
+            for (int k = i + 1; k < m; k++) v -= l[k, i] * x[k];
+            x[i] = v / l[i, i];
+        }
+        return x;
+    }
+}

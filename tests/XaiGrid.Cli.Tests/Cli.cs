@@ -1,0 +1,62 @@
+using System.Diagnostics;
+
+namespace XaiGrid.Cli.Tests;
+
+/// <summary>The outcome of one run of the xaigrid program.</summary>
+internal sealed record CliResult(int ExitCode, string Stdout, string Stderr)
+{
+    public override string ToString() => $"exit {ExitCode}\n--- stdout:\n{Stdout}\n--- stderr:\n{Stderr}";
+}
+
+/// <summary>
+/// Runs xaigrid (built beside the tests by the project reference) as a child process, as a user would: exit codes,
+/// the console streams and unhandled-exception output are then the real ones.
+/// </summary>
+internal static class Cli
+{
+    private static readonly string Program = Path.Combine(AppContext.BaseDirectory, "xaigrid.dll");
+
+    public static CliResult Run(params string[] args)
+    {
+        // The SDK's test runner names the dotnet host it runs under; a bare "dotnet" is the fallback.
+        var host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
+        var start = new ProcessStartInfo(host)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Program);
+        foreach (var a in args) start.ArgumentList.Add(a);
+        start.Environment["XAIGRID_DATA"] = SharedData.Root;
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        return new CliResult(process.ExitCode, stdout, stderr.Result);
+    }
+}
+
+internal static class SharedData
+{
+    /// <summary>../shared/data beside the checkout that holds XaiGrid.sln.</summary>
+    public static readonly string Root = Find();
+
+    private static string Find()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "XaiGrid.sln")))
+                return Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", "data"));
+        throw new DirectoryNotFoundException($"no XaiGrid.sln above {AppContext.BaseDirectory}");
+    }
+}
+
+/// <summary>A fresh folder under the system temp folder, deleted on dispose.</summary>
+internal sealed class TempDir : IDisposable
+{
+    public string Path { get; } = Directory.CreateTempSubdirectory("xaigrid-cli-").FullName;
+
+    public string File(params string[] parts) => System.IO.Path.Combine([Path, .. parts]);
+
+    public void Dispose() => Directory.Delete(Path, recursive: true);
+}

@@ -1,0 +1,184 @@
+using System.Text.Json;
+using XaiGrid.Data;
+using XaiGrid.Models.Architectures;
+using XaiGrid.Models.Training;
+
+namespace XaiGrid.Cli.Tests;
+
+/// <summary>A 500-sample MNIST-1D folder written by <c>xaigrid mnist1d generate</c>, shared by the tests of a class.</summary>
+public sealed class SmallMnist1D : IDisposable
+{
+    private readonly TempDir dir = new();
+
+    public SmallMnist1D()
+    {
+        Folder = dir.File("mnist1d-500");
+        Generate = Cli.Run("mnist1d", "generate", "--num-samples", "500", "--out", Folder);
+    }
+
+    public string Folder { get; }
+
+    internal CliResult Generate { get; }
+
+    public void Dispose() => dir.Dispose();
+}
+
+public class CliTests(SmallMnist1D data) : IClassFixture<SmallMnist1D>
+{
+    [Fact]
+    public void GenerateWritesTheRequestedSamples()
+    {
+        Assert.True(data.Generate.ExitCode == 0, data.Generate.ToString());
+        var written = Mnist1D.Load(data.Folder);
+        Assert.Equal(400, written.TrainY.Length);
+        Assert.Equal(100, written.TestY.Length);
+        // The generator makes a tenth of the samples of every class.
+        Assert.All(Enumerable.Range(0, 10), c => Assert.Equal(50, written.TrainY.Count(y => y == c) + written.TestY.Count(y => y == c)));
+    }
+
+    [Fact]
+    public void TrainWritesWeightsAndMetricsThatReloadingTheWeightsReproduces()
+    {
+        using var dir = new TempDir();
+        var weights = dir.File("out", "w.safetensors");
+        var metrics = dir.File("out", "m.json");
+        var run = Cli.Run("train", "--arch", "mnist1d-logistic", "--data", data.Folder, "--epochs", "2", "--out", weights, "--metrics-json", metrics);
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Equal("", run.Stderr);
+        Assert.True(File.Exists(weights));
+        Assert.True(File.Exists(dir.File("out", "w.best.safetensors")));
+        Assert.False(File.Exists(dir.File("out", "w.resume.safetensors")));
+
+        using var json = JsonDocument.Parse(File.ReadAllText(metrics));
+        var root = json.RootElement;
+        Assert.Equal("mnist1d-logistic", root.GetProperty("arch").GetString());
+        double reported = root.GetProperty("test_accuracy").GetDouble();
+        var history = root.GetProperty("history").EnumerateArray().ToList();
+        Assert.Equal(2, history.Count);
+        // 400 training sequences in batches of 100 (the default): 4 steps per epoch.
+        Assert.Equal(new long[] { 4, 8 }, history.Select(h => h.GetProperty("step").GetInt64()));
+        Assert.Equal(new[] { 0, 1 }, history.Select(h => h.GetProperty("epoch").GetInt32()));
+        Assert.Equal(8, root.GetProperty("steps").GetInt64());
+        Assert.Equal(reported, history[1].GetProperty("test_accuracy").GetDouble());
+
+        using var split = Mnist1D.Load(data.Folder).ToDatasetSplit();
+        using var model = ModelZoo.Create("mnist1d-logistic");
+        Trainer.LoadWeights(weights, model);
+        var predictions = Evaluation.Predict(model, split.Test);
+        Assert.Equal(predictions.Accuracy, reported);
+        Assert.Equal(predictions.MeanLoss, history[1].GetProperty("test_loss").GetDouble());
+        var confusion = root.GetProperty("metrics").GetProperty("confusion_matrix").EnumerateArray()
+            .Select(row => row.EnumerateArray().Select(v => v.GetInt32()).ToArray()).ToArray();
+        Assert.Equal(100, confusion.Sum(row => row.Sum()));
+        Assert.Equal(predictions.Accuracy * 100, Enumerable.Range(0, confusion.Length).Sum(c => confusion[c][c]), 1e-9);
+    }
+
+    [Fact]
+    public void GenerateWithTheDefaultsWritesThePublishedFilesByteForByte()
+    {
+        using var dir = new TempDir();
+        var run = Cli.Run("mnist1d", "generate", "--out", dir.Path);
+        Assert.True(run.ExitCode == 0, run.ToString());
+        foreach (var name in new[] { "train.csv", "test.csv", "t.csv" })
+        {
+            var expected = File.ReadAllBytes(Path.Combine(SharedData.Root, "mnist1d", name));
+            var actual = File.ReadAllBytes(dir.File(name));
+            Assert.True(expected.AsSpan().SequenceEqual(actual), $"{name} differs from the published file");
+        }
+    }
+
+    [Fact]
+    public void AnUnknownArchitectureIsOneErrorLineListingTheKnownOnes()
+    {
+        using var dir = new TempDir();
+        var run = Cli.Run("train", "--arch", "resnet50", "--data", data.Folder, "--epochs", "1", "--out", dir.File("w.safetensors"));
+        var line = AssertOneErrorLine(run);
+        Assert.StartsWith("error: unknown architecture 'resnet50'; known: ", line);
+        Assert.All(ModelZoo.Names, name => Assert.Contains(name, line));
+    }
+
+    [Fact]
+    public void AMissingDataFolderIsOneErrorLineNamingIt()
+    {
+        using var dir = new TempDir();
+        var missing = dir.File("no-such-folder");
+        var run = Cli.Run("train", "--arch", "mnist1d-cnn", "--data", missing, "--epochs", "1", "--out", dir.File("w.safetensors"));
+        Assert.StartsWith($"error: data not found: {missing}", AssertOneErrorLine(run));
+        Assert.Empty(Directory.GetFiles(dir.Path));
+    }
+
+    [Fact]
+    public void AnIncompleteMnist1DFolderIsOneErrorLineNamingTheMissingFile()
+    {
+        using var dir = new TempDir();
+        var folder = dir.File("partial");
+        Directory.CreateDirectory(folder);
+        File.Copy(Path.Combine(data.Folder, "train.csv"), Path.Combine(folder, "train.csv"));
+        var run = Cli.Run("train", "--arch", "mnist1d-cnn", "--data", folder, "--epochs", "1", "--out", dir.File("w.safetensors"));
+        Assert.Contains(Path.Combine(folder, "test.csv"), AssertOneErrorLine(run));
+    }
+
+    [Fact]
+    public void DataOfAnotherShapeThanTheArchitectureTakesIsOneErrorLine()
+    {
+        using var dir = new TempDir();
+        var run = Cli.Run("train", "--arch", "mnist-cnn", "--data", data.Folder, "--epochs", "1", "--out", dir.File("w.safetensors"));
+        Assert.Equal("error: mnist-cnn takes inputs (N, 1, 28, 28), got [1, 1, 40]", AssertOneErrorLine(run));
+    }
+
+    [Fact]
+    public void ACheckpointOfAnotherArchitectureIsOneErrorLineAndIsKept()
+    {
+        // An interrupted mnist1d-mlp run left its resume file; training another architecture to the same weights path
+        // must not take it over.
+        using var dir = new TempDir();
+        var paths = new CheckpointPaths(dir.File("w.safetensors"));
+        using (var split = Mnist1D.Load(data.Folder).ToDatasetSplit())
+        using (var mlp = ModelZoo.Create("mnist1d-mlp"))
+        using (var cancel = new CancellationTokenSource())
+        {
+            var options = new TrainingOptions { Epochs = 2 };
+            Trainer.Train(mlp, split, options, paths, _ => cancel.Cancel(), cancel.Token);
+        }
+        Assert.True(File.Exists(paths.Resume));
+        var before = File.ReadAllBytes(paths.Resume);
+
+        var run = Cli.Run("train", "--arch", "mnist1d-logistic", "--data", data.Folder, "--epochs", "2", "--out", paths.Last);
+        Assert.StartsWith($"error: {paths.Resume} was written by a run with other settings", AssertOneErrorLine(run));
+        Assert.Equal(before, File.ReadAllBytes(paths.Resume));
+        Assert.False(File.Exists(paths.Last));
+    }
+
+    [Fact]
+    public void AWeightsFileWhereTheResumeFileGoesIsOneErrorLine()
+    {
+        using var dir = new TempDir();
+        var paths = new CheckpointPaths(dir.File("w.safetensors"));
+        using (var cnn = ModelZoo.Create("mnist1d-cnn")) Trainer.SaveWeights(paths.Resume, cnn);
+        var run = Cli.Run("train", "--arch", "mnist1d-cnn", "--data", data.Folder, "--epochs", "1", "--out", paths.Last);
+        Assert.Equal($"error: {paths.Resume} is not a training resume file (no run metadata)", AssertOneErrorLine(run));
+    }
+
+    [Theory]
+    [InlineData("--optimizer", "rmsprop", "error: unknown optimizer 'rmsprop'; allowed: sgd, adam")]
+    [InlineData("--schedule", "linear", "error: unknown schedule 'linear'; allowed: none, step, cosine")]
+    [InlineData("--lr", "-1", "error: learning rate must be positive, got -1")]
+    [InlineData("--batch-size", "0", "error: batch size must be positive, got 0")]
+    public void AnInvalidTrainingOptionIsOneErrorLine(string option, string value, string expected)
+    {
+        using var dir = new TempDir();
+        var run = Cli.Run("train", "--arch", "mnist1d-logistic", "--data", data.Folder, "--epochs", "1", option, value, "--out", dir.File("w.safetensors"));
+        Assert.Equal(expected, AssertOneErrorLine(run));
+    }
+
+    /// <summary>Exit code 1, nothing on stderr but one line, and no stack trace anywhere; returns the line.</summary>
+    private static string AssertOneErrorLine(CliResult run)
+    {
+        Assert.True(run.ExitCode == 1, run.ToString());
+        var lines = run.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.True(lines.Length == 1, run.ToString());
+        Assert.DoesNotContain("   at ", run.Stdout + run.Stderr);
+        Assert.DoesNotContain("Exception", run.Stdout + run.Stderr);
+        return lines[0];
+    }
+}
