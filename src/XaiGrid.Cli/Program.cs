@@ -8,8 +8,12 @@ public static class Program
     public static int Main(string[] args)
     {
         var root = new RootCommand("XaiGrid: explainability experiments on convolutional networks");
+        root.Subcommands.Add(RunCommand.CreateRun());
+        root.Subcommands.Add(RunCommand.CreateStatus());
         root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(Mnist1DCommand.Create());
+        root.Subcommands.Add(ExplainCommand.CreateExplain());
+        root.Subcommands.Add(ExplainCommand.CreateEvaluate());
         root.Subcommands.Add(QuickstartCommand.Create());
         return root.Parse(args).Invoke();
     }

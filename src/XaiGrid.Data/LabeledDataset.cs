@@ -5,7 +5,7 @@ namespace XaiGrid.Data;
 /// <summary>
 /// Inputs and labels held as two tensors: inputs float32 (N, C, L) or (N, C, H, W), labels int64 (N).
 /// Item ids are positions in this dataset; <see cref="Ids"/> keeps the ids of the source they came from
-/// (so a test item keeps its identity after a split).
+/// (so a test item keeps its identity after a split). The dataset owns the two tensors and disposes them.
 /// </summary>
 public sealed class LabeledDataset : IDisposable
 {
@@ -15,8 +15,9 @@ public sealed class LabeledDataset : IDisposable
         if (labels.ndim != 1 || labels.size(0) != inputs.size(0))
             throw new ArgumentException($"labels must be (N) with N = {inputs.size(0)}; got shape [{string.Join(", ", labels.shape)}]");
         if (labels.dtype != ScalarType.Int64) throw new ArgumentException($"labels must be int64, got {labels.dtype}");
-        Inputs = inputs;
-        Labels = labels;
+        // The dataset owns its tensors, as a module owns its parameters: no dispose scope frees them under it.
+        Inputs = inputs.DetachFromDisposeScope();
+        Labels = labels.DetachFromDisposeScope();
         ClassNames = classNames;
         Ids = ids ?? Enumerable.Range(0, (int)inputs.size(0)).Select(i => (long)i).ToArray();
         if (Ids.Length != inputs.size(0)) throw new ArgumentException($"{Ids.Length} ids for {inputs.size(0)} items");

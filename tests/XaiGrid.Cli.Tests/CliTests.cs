@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using XaiGrid.Data;
 using XaiGrid.Models.Architectures;
@@ -74,16 +75,40 @@ public class CliTests(SmallMnist1D data) : IClassFixture<SmallMnist1D>
     }
 
     [Fact]
-    public void GenerateWithTheDefaultsWritesThePublishedFilesByteForByte()
+    public void GenerateWithTheDefaultsWritesThePublishedFiles()
     {
         using var dir = new TempDir();
         var run = Cli.Run("mnist1d", "generate", "--out", dir.Path);
         Assert.True(run.ExitCode == 0, run.ToString());
-        foreach (var name in new[] { "train.csv", "test.csv", "t.csv" })
+        Assert.Equal(File.ReadAllBytes(Path.Combine(SharedData.Root, "mnist1d", "t.csv")), File.ReadAllBytes(dir.File("t.csv")));
+
+        // Not byte for byte: the published values were computed by numpy and scipy, whose exp and log results can
+        // differ from .NET's by one ulp (docs/mnist1d-spec.md, section 7). Such a difference in a raw value of order 1
+        // survives the standardization as an absolute error of about 1e-16, and 92 of the 160,000 train values show
+        // one. Everything else is identical text: header, labels, order and the round-trip digits of every other value.
+        foreach (var name in new[] { "train.csv", "test.csv" })
         {
-            var expected = File.ReadAllBytes(Path.Combine(SharedData.Root, "mnist1d", name));
-            var actual = File.ReadAllBytes(dir.File(name));
-            Assert.True(expected.AsSpan().SequenceEqual(actual), $"{name} differs from the published file");
+            var expected = File.ReadAllLines(Path.Combine(SharedData.Root, "mnist1d", name));
+            var actual = File.ReadAllLines(dir.File(name));
+            Assert.Equal(expected.Length, actual.Length);
+            Assert.Equal(expected[0], actual[0]);
+            int differing = 0;
+            for (int row = 1; row < expected.Length; row++)
+            {
+                var e = expected[row].Split(',');
+                var a = actual[row].Split(',');
+                Assert.Equal(e.Length, a.Length);
+                Assert.Equal(e[0], a[0]);
+                for (int col = 1; col < e.Length; col++)
+                {
+                    if (e[col] == a[col]) continue;
+                    differing++;
+                    double want = double.Parse(e[col], CultureInfo.InvariantCulture), got = double.Parse(a[col], CultureInfo.InvariantCulture);
+                    Assert.True(Math.Abs(got - want) <= 1e-15,
+                        $"{name} line {row + 1} column {col + 1}: {a[col]}, published {e[col]}");
+                }
+            }
+            Assert.True(differing < (expected.Length - 1) * 40 / 1000, $"{name}: {differing} values differ by one ulp");
         }
     }
 

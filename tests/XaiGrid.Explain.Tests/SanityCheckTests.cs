@@ -3,12 +3,11 @@ using XaiGrid.Explain.Sanity;
 using XaiGrid.Models.Architectures;
 using XaiGrid.Torch;
 using Xunit.Abstractions;
-using AttributionBase = XaiGrid.Explain.Attribution.Attribution;
 
 namespace XaiGrid.Explain.Tests;
 
 /// <summary>A "method" that ignores the model: its map is the input itself.</summary>
-internal sealed class InputItself(Classifier model) : AttributionBase(model)
+internal sealed class InputItself(Classifier model) : AttributionMethod(model)
 {
     protected override Tensor Compute(Tensor inputs, long[] targets, long[] ids) => inputs.clone();
 }

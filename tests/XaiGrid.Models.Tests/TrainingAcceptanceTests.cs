@@ -26,6 +26,7 @@ public class TrainingAcceptanceTests(ITestOutputHelper output)
     private double TrainAndTest(string arch, DatasetSplit data, TrainingOptions options)
     {
         var clock = Stopwatch.StartNew();
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var (model, result) = TrainingData.Train(arch, data, options);
         using (model)
         {
@@ -33,7 +34,8 @@ public class TrainingAcceptanceTests(ITestOutputHelper output)
             Assert.All(result.History, r => Assert.True(double.IsFinite(r.TrainLoss) && double.IsFinite(r.TestLoss), r.ToString()));
             double accuracy = Evaluation.Predict(model, data.Test).Accuracy;
             output.WriteLine($"{arch}: test accuracy {accuracy:P2} (best {result.BestTestAccuracy:P2} at epoch {result.BestEpoch + 1}) " +
-                             $"after {result.Steps} steps in {clock.Elapsed.TotalSeconds:F1} s");
+                             $"after {result.Steps} steps in {clock.Elapsed.TotalSeconds:F1} s " +
+                             $"({(Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds:F1} s of CPU)");
             return accuracy;
         }
     }
@@ -68,7 +70,8 @@ public class TrainingAcceptanceTests(ITestOutputHelper output)
         using var data = DataSpec.Load("mnist");
         Assert.Equal(8000, data.Train.Count);
         Assert.Equal(2000, data.Test.Count);
-        var options = new TrainingOptions { Optimizer = "adam", LearningRate = 1e-3, BatchSize = 32, Epochs = 2, Seed = 0 };
+        // PyTorch with this recipe (two seeds): 97.7% and 97.4% after 3 epochs, 98.1% and 98.0% after 4.
+        var options = new TrainingOptions { Optimizer = "adam", LearningRate = 2e-3, BatchSize = 64, Epochs = 4, Seed = 0 };
         Assert.True(TrainAndTest("mnist-cnn", data, options) >= 0.97);
     }
 

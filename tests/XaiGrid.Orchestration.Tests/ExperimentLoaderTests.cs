@@ -94,7 +94,8 @@ public class ExperimentLoaderTests
     {
         var experiment = ExperimentLoader.Parse(Full, "full.yaml");
         var sweep = experiment.ModelNamed("sweep");
-        Assert.Equal(new SourceLocation("full.yaml", 6, 5), sweep.Location);
+        // The mapping under "sweep:" starts at its first key, arch (line 7, column 5).
+        Assert.Equal(new SourceLocation("full.yaml", 7, 5), sweep.Location);
         var axis = Assert.Single(sweep.Grid);
         Assert.Equal("lr", axis.Key);
         Assert.Equal([0.01, 0.003], axis.Values.Cast<double>());
@@ -148,7 +149,7 @@ public class ExperimentLoaderTests
         Assert.Equal("{}", CanonicalJson.Serialize(maps.Methods[0].TypedParameters()));
 
         var threes = experiment.ExplanationNamed("threes");
-        Assert.Equal(new InputSelector(InputSelector.OfClass, InputSelector.Test, 3, null, new SourceLocation("full.yaml", 46, 21)), threes.Inputs);
+        Assert.Equal(new InputSelector(InputSelector.OfClass, InputSelector.Test, 3, null, new SourceLocation("full.yaml", 41, 21)), threes.Inputs);
         Assert.Equal("label", threes.Target);
         Assert.Equal("""{"baseline":0,"rule":"middle","steps":16}""", CanonicalJson.Serialize(Assert.Single(threes.Methods).TypedParameters()));
     }

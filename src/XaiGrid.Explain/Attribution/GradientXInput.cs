@@ -4,7 +4,7 @@ using XaiGrid.Torch;
 namespace XaiGrid.Explain.Attribution;
 
 /// <summary>Gradient times input: x * dS_c/dx.</summary>
-public sealed class GradientXInput(Classifier model) : Attribution(model)
+public sealed class GradientXInput(Classifier model) : AttributionMethod(model)
 {
     protected override Tensor Compute(Tensor inputs, long[] targets, long[] ids)
     {

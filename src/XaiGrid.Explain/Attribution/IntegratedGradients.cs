@@ -12,7 +12,7 @@ public enum RiemannRule { Left, Right, Middle, Trapezoid }
 /// up to S_c(x) - S_c(x') up to the quadrature error, reported by <see cref="AttributeWithDelta"/>.
 /// </summary>
 public sealed class IntegratedGradients(Classifier model, int steps = 50, RiemannRule rule = RiemannRule.Trapezoid, double baseline = 0)
-    : Attribution(model)
+    : AttributionMethod(model)
 {
     public int Steps => steps >= (rule == RiemannRule.Trapezoid ? 2 : 1) ? steps
         : throw new ArgumentOutOfRangeException(nameof(steps), steps, "Integrated Gradients needs at least 1 step (2 for trapezoid)");

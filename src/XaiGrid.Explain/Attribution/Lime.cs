@@ -9,7 +9,8 @@ namespace XaiGrid.Explain.Attribution;
 /// Sample s of input id is a binary vector z over the segments from <see cref="Seeds.Generator"/>(Seed, id, s),
 /// each segment kept with probability 1/2; the perturbed input keeps every channel of the kept segments and sets
 /// the rest to <see cref="Baseline"/>; its response is y = p_c. Samples are weighted by LIME's image kernel
-/// pi(z) = exp(-d(z)^2 / kernel_width^2), d the cosine distance between z and the all-ones vector. A linear model
+/// pi(z) = exp(-d(z)^2 / kernel_width^2), d the cosine distance between z and the all-ones vector (LIME's code takes
+/// the square root of this, which is the same kernel with a width sqrt(2) times larger). A linear model
 /// y ~ b + sum_j beta_j z_j is fitted by weighted ridge regression (the intercept unpenalized) and each position
 /// gets its segment's beta: maps are (N, 1, ...positions).
 /// <para>

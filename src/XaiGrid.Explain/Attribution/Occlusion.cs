@@ -8,9 +8,9 @@ namespace XaiGrid.Explain.Attribution;
 /// strides (starts 0, stride, ... while the window fits); each placement sets every channel inside it to
 /// <see cref="Baseline"/>. A position's attribution is the mean, over the placements covering it, of
 /// S_c(x) - S_c(x occluded); positions no placement covers get 0. Maps are (N, 1, ...positions). The occluded
-/// copies of an input run in batches of at most <see cref="Attribution.MaxBatch"/>.
+/// copies of an input run in batches of at most <see cref="AttributionMethod.MaxBatch"/>.
 /// </summary>
-public sealed class Occlusion : Attribution
+public sealed class Occlusion : AttributionMethod
 {
     /// <param name="window">The window's length per spatial axis (one value for every axis).</param>
     /// <param name="strides">The step per spatial axis (one value for every axis); 1 by default.</param>

@@ -10,7 +10,7 @@ namespace XaiGrid.Explain.Attribution;
 /// (linear in 1-D, bilinear in 2-D, align_corners = false) to (s + 1) C and cropped to H at a random offset in
 /// [0, C) per axis. A mask has one channel and multiplies every input channel, so maps are (N, 1, ...positions).
 /// Mask i of input id comes from <see cref="Seeds.Generator"/>(Seed, id, i): the grid first, then the offsets.
-/// Masks are made per batch of at most <see cref="Attribution.MaxBatch"/>, so memory does not grow with N.
+/// Masks are made per batch of at most <see cref="AttributionMethod.MaxBatch"/>, so memory does not grow with N.
 /// </summary>
 public sealed class Rise(Classifier model, long n = 4000, long cells = 7, double p1 = 0.5) : SampledAttribution(model)
 {

@@ -9,7 +9,7 @@ namespace XaiGrid.Explain.Attribution;
 /// ranges; <see cref="AttributePartial"/> runs one range and returns float64 sums. Implementations compute the terms
 /// of a block of samples in one forward pass (<see cref="SampleTerms"/>).
 /// </summary>
-public abstract class SampledAttribution(Classifier model) : Attribution(model)
+public abstract class SampledAttribution(Classifier model) : AttributionMethod(model)
 {
     public ulong Seed { get; init; }
 

@@ -1,8 +1,8 @@
+using XaiGrid.Explain.Attribution;
 using XaiGrid.Data;
 using XaiGrid.Explain.Influence;
 using XaiGrid.Models.Architectures;
 using XaiGrid.Torch;
-using AttributionBase = XaiGrid.Explain.Attribution.Attribution;
 
 namespace XaiGrid.Explain.Compression;
 
@@ -85,7 +85,7 @@ public sealed class ModelCompression
         using var mask = keep is null ? null : new ChannelMask(Model, Layer, keep);
         using var noGrad = torch.no_grad();
         var result = new long[inputs.size(0)];
-        foreach (var (start, count) in AttributionBase.Chunks(inputs.size(0), MaxBatch))
+        foreach (var (start, count) in AttributionMethod.Chunks(inputs.size(0), MaxBatch))
         {
             using var scope = torch.NewDisposeScope();
             Model.call(inputs.narrow(0, start, count)).argmax(1).data<long>().CopyTo(result, start);

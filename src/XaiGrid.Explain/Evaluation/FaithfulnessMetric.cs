@@ -1,3 +1,4 @@
+using XaiGrid.Explain.Attribution;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using XaiGrid.Models.Architectures;
@@ -75,8 +76,8 @@ public abstract class FaithfulnessMetric(Classifier model)
     }
 
     /// <summary>The predicted classes, the targets that the attribution methods default to.</summary>
-    private long[] DefaultTargets(Tensor inputs) => new Attribution.Gradient(Model) { MaxBatch = MaxBatch }.Predict(inputs);
+    private long[] DefaultTargets(Tensor inputs) => AttributionMethod.Predict(Model, inputs, MaxBatch);
 
     /// <summary>(start, count) pieces of [0, n) of at most <paramref name="size"/> each.</summary>
-    protected static IEnumerable<(long start, long count)> Chunks(long n, long size) => Attribution.Attribution.Chunks(n, size);
+    protected static IEnumerable<(long start, long count)> Chunks(long n, long size) => Attribution.AttributionMethod.Chunks(n, size);
 }

@@ -1,7 +1,6 @@
 using XaiGrid.Explain.Attribution;
 using XaiGrid.Models.Architectures;
 using XaiGrid.Torch;
-using AttributionBase = XaiGrid.Explain.Attribution.Attribution;
 
 namespace XaiGrid.Explain.Influence;
 
@@ -38,7 +37,7 @@ public sealed class ChannelVisualization(Classifier model, string layer, int ste
         Tensor? result = null;
         try
         {
-            foreach (var (start, count) in AttributionBase.Chunks(n, perChunk))
+            foreach (var (start, count) in AttributionMethod.Chunks(n, perChunk))
             {
                 using var scope = torch.NewDisposeScope();
                 var x = inputs.narrow(0, start, count);

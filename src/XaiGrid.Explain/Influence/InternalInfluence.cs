@@ -1,7 +1,6 @@
 using XaiGrid.Explain.Attribution;
 using XaiGrid.Models.Architectures;
 using XaiGrid.Torch;
-using AttributionBase = XaiGrid.Explain.Attribution.Attribution;
 
 namespace XaiGrid.Explain.Influence;
 
@@ -10,7 +9,7 @@ namespace XaiGrid.Explain.Influence;
 /// interest q and a distribution of interest P. Maps come back shaped like the layer's output per instance,
 /// (N, layer shape), float32, computed in float64. With <see cref="TimesActivation"/> each instance's map is
 /// chi * h(x) (internal attribution). Without a <see cref="Quantity"/>, q is S_c with c each input's target (given,
-/// or the predicted class), as in every <see cref="AttributionBase"/>.
+/// or the predicted class), as in every <see cref="AttributionMethod"/>.
 /// <para>
 /// With an <see cref="DistributionOfInterest.Instances"/> distribution (class-wide influence: a class's
 /// instances), chi is the same for every input; <see cref="AttributePartial"/> computes it as float64 (sum, count)
@@ -18,7 +17,7 @@ namespace XaiGrid.Explain.Influence;
 /// </para>
 /// </summary>
 public sealed class InternalInfluence(Classifier model, string layer, DistributionOfInterest? distribution = null,
-    QuantityOfInterest? quantity = null, bool timesActivation = false) : AttributionBase(model)
+    QuantityOfInterest? quantity = null, bool timesActivation = false) : AttributionMethod(model)
 {
     private Slice? slice;
 

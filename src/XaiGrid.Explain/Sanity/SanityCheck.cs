@@ -1,7 +1,7 @@
+using XaiGrid.Explain.Attribution;
 using XaiGrid.Models.Architectures;
 using XaiGrid.Torch;
 using XaiGrid.Torch.Modules;
-using AttributionBase = XaiGrid.Explain.Attribution.Attribution;
 
 namespace XaiGrid.Explain.Sanity;
 
@@ -14,7 +14,7 @@ namespace XaiGrid.Explain.Sanity;
 /// Seeds.Generator(seed, i), so a result depends on the seed and the layer alone. The model's weights are restored
 /// afterwards, also when the method throws.
 /// </summary>
-public sealed class SanityCheck(Classifier model, Func<Classifier, AttributionBase> method, ulong seed = 0, bool absolute = false)
+public sealed class SanityCheck(Classifier model, Func<Classifier, AttributionMethod> method, ulong seed = 0, bool absolute = false)
 {
     /// <summary>The names of the layers the cascade randomizes, in forward order.</summary>
     public IReadOnlyList<string> ParametrizedLayers =>

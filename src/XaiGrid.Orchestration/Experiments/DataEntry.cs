@@ -15,10 +15,6 @@ public sealed record DataEntry(string Name, string Spec, int? ImageSize, bool No
     public DataSpecOptions Options() =>
         new() { ImageSize = ImageSize, Normalize = Normalize, TestFraction = TestFraction, SplitSeed = SplitSeed };
 
-    /// <summary>The paths of <see cref="Spec"/> (comma-separated parts other than bundled names).</summary>
-    public static IEnumerable<string> Paths(string spec) =>
-        spec.Split(',', StringSplitOptions.TrimEntries).Where(part => !BundledNames.Contains(part));
-
     /// <summary><see cref="Spec"/> with its relative paths made absolute against <paramref name="relativeTo"/>.</summary>
     public string ResolvedSpec(string relativeTo) =>
         string.Join(",", Spec.Split(',', StringSplitOptions.TrimEntries)

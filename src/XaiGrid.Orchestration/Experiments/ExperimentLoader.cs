@@ -43,15 +43,24 @@ public static partial class ExperimentLoader
     private static ExperimentDefinition? ReadFile(string text, string sourceName, ExperimentReader r)
     {
         var stream = new YamlStream();
+        var parser = new Parser(new StringReader(text));
         try
         {
-            stream.Load(new StringReader(text));
+            stream.Load(parser);
         }
         catch (YamlException e)
         {
             // YamlDotNet prefixes its message with the positions, which the problem's location already gives.
             var message = Regex.Replace(e.Message, @"^\(Line: \d+, Col: \d+, Idx: \d+\) - \(Line: \d+, Col: \d+, Idx: \d+\): ", "");
             r.Problem(new SourceLocation(sourceName, e.Start.Line, e.Start.Column), $"not valid YAML: {message}");
+            return null;
+        }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet's scanner fails this way on some unterminated flow collections; the last event it read is the place.
+            var at = parser.Current?.End;
+            r.Problem(new SourceLocation(sourceName, at?.Line ?? 1, at?.Column ?? 1),
+                "not valid YAML: the YAML reader stopped after this point (an unclosed '{', '[' or quote?)");
             return null;
         }
         const string shape = "an experiment file is one YAML mapping with name, data, models and the job sections";

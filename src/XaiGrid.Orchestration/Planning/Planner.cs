@@ -127,7 +127,8 @@ public sealed class Planner(IDataCatalog? catalog = null)
             var merge = Maps(run, method, inputs, target);
             merge["count"] = count;
             if (samples is { } total) merge["samples"] = total;
-            return Add(CellKinds.MergeStage, CellKinds.MergeMaps, merge, partials, $"{what} merged");
+            // The merge reads the model too: finishing a sampled method's sums (RISE's 1/p1, LIME's regression) needs the method.
+            return Add(CellKinds.MergeStage, CellKinds.MergeMaps, merge, [run.Key, .. partials], $"{what} merged");
         }
 
         private void Evaluate(EvaluationJob evaluation)

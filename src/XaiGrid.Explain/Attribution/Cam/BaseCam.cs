@@ -11,7 +11,7 @@ namespace XaiGrid.Explain.Attribution.Cam;
 /// in 2-D, align_corners = false, as torch.nn.functional.interpolate). Maps are (N, 1, L) or (N, 1, H, W), float32.
 /// A layer name means that module's output (for <c>conv3</c>, before the ReLU that follows it).
 /// </summary>
-public abstract class BaseCam : Attribution
+public abstract class BaseCam : AttributionMethod
 {
     protected BaseCam(Classifier model, string layer) : base(model)
     {

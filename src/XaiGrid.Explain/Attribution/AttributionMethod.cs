@@ -9,9 +9,9 @@ namespace XaiGrid.Explain.Attribution;
 /// forward pass holds more than <see cref="MaxBatch"/> items, whatever the number of inputs and samples.
 /// Maps come back shaped like the inputs (or like the layer, for layer methods), float32.
 /// </summary>
-public abstract class Attribution
+public abstract class AttributionMethod
 {
-    protected Attribution(Classifier model) => Model = model;
+    protected AttributionMethod(Classifier model) => Model = model;
 
     public Classifier Model { get; }
 
@@ -61,14 +61,17 @@ public abstract class Attribution
     }
 
     /// <summary>The predicted class of every input.</summary>
-    public long[] Predict(Tensor inputs)
+    public long[] Predict(Tensor inputs) => Predict(Model, inputs, MaxBatch);
+
+    /// <summary>The predicted class of every input, in forward passes of at most <paramref name="maxBatch"/> items.</summary>
+    public static long[] Predict(Classifier model, Tensor inputs, int maxBatch)
     {
         var result = new long[inputs.size(0)];
         using var noGrad = torch.no_grad();
-        foreach (var (start, count) in Chunks(inputs.size(0), MaxBatch))
+        foreach (var (start, count) in Chunks(inputs.size(0), maxBatch))
         {
             using var scope = torch.NewDisposeScope();
-            Model.call(inputs.narrow(0, start, count)).argmax(1).data<long>().CopyTo(result, start);
+            model.call(inputs.narrow(0, start, count)).argmax(1).data<long>().CopyTo(result, start);
         }
         return result;
     }

@@ -1,0 +1,149 @@
+using XaiGrid.Orchestration.Actors;
+using XaiGrid.Orchestration.Execution;
+using XaiGrid.Orchestration.Transport;
+using XaiGrid.Store;
+
+namespace XaiGrid.Orchestration.Coordination;
+
+/// <summary>Messages to the <see cref="Coordinator"/>.</summary>
+public abstract record CoordinatorMessage
+{
+    public sealed record Dispatch : CoordinatorMessage;
+
+    public sealed record Reported(CellReport Report) : CoordinatorMessage;
+
+    public sealed record RetryDue(string Key) : CoordinatorMessage;
+}
+
+/// <summary>How the coordinator retries and where it reports progress.</summary>
+public sealed record CoordinatorOptions
+{
+    /// <summary>Attempts per cell in one run before it is recorded failed for good.</summary>
+    public int MaxAttempts { get; init; } = 3;
+
+    /// <summary>The wait before the first retry; it doubles with each further attempt.</summary>
+    public TimeSpan Backoff { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    public Action<StoreStatus>? Progress { get; init; }
+}
+
+/// <summary>
+/// Dispatches the cells of one experiment whose dependencies are done, never more than the transport's capacity at
+/// once; records what workers report through the <see cref="ResultSink"/>; retries a failing cell with backoff up to
+/// <see cref="CoordinatorOptions.MaxAttempts"/> times, then leaves it failed with its error and goes on. When nothing
+/// is left to run, cells whose dependencies failed are recorded failed too, and the run completes.
+/// </summary>
+public sealed class Coordinator : Actor<CoordinatorMessage>
+{
+    private readonly long experimentId;
+    private readonly ResultStore reader;
+    private readonly ActorRef<SinkMessage> sink;
+    private readonly ICellTransport transport;
+    private readonly CoordinatorOptions options;
+    private readonly Func<ActorRef<CoordinatorMessage>> self;
+    private readonly TaskCompletionSource<bool> finished;
+    private readonly Dictionary<string, int> attempts = new();
+    private readonly HashSet<string> inFlight = new();
+    private readonly HashSet<string> waitingRetry = new();
+    private readonly Queue<string> retryNow = new();
+    private Queue<string> ready = new();
+    private bool readyStale = true;
+
+    public Coordinator(long experimentId, ResultStore reader, ActorRef<SinkMessage> sink, ICellTransport transport,
+        CoordinatorOptions options, Func<ActorRef<CoordinatorMessage>> self, TaskCompletionSource<bool> finished)
+    {
+        this.experimentId = experimentId;
+        this.reader = reader;
+        this.sink = sink;
+        this.transport = transport;
+        this.options = options;
+        this.self = self;
+        this.finished = finished;
+    }
+
+    protected internal override async Task HandleAsync(CoordinatorMessage message, CancellationToken cancel)
+    {
+        switch (message)
+        {
+            case CoordinatorMessage.Reported reported:
+                await Record(reported.Report);
+                break;
+            case CoordinatorMessage.RetryDue due:
+                waitingRetry.Remove(due.Key);
+                retryNow.Enqueue(due.Key);
+                break;
+        }
+        await Fill(cancel);
+    }
+
+    private async Task Record(CellReport report)
+    {
+        if (!inFlight.Remove(report.Key)) return;
+        readyStale = true;
+        await sink.Ask<CompletionStatus>(reply => new SinkMessage.Record(report, reply));
+        if (!report.Succeeded)
+        {
+            int attempt = attempts.GetValueOrDefault(report.Key);
+            if (attempt < options.MaxAttempts)
+            {
+                waitingRetry.Add(report.Key);
+                var delay = options.Backoff * Math.Pow(2, attempt - 1);
+                _ = Task.Delay(delay).ContinueWith(_ => self().Tell(new CoordinatorMessage.RetryDue(report.Key)), TaskScheduler.Default);
+            }
+        }
+        options.Progress?.Invoke(reader.Status(experimentId));
+    }
+
+    private async Task Fill(CancellationToken cancel)
+    {
+        while (inFlight.Count < transport.Capacity && !cancel.IsCancellationRequested && Next() is { } key)
+            await Send(key, cancel);
+        if (inFlight.Count == 0 && waitingRetry.Count == 0 && retryNow.Count == 0 && Next() is null) await Finish();
+    }
+
+    /// <summary>A retry first, then the next ready cell (re-read from the store after anything finished).</summary>
+    private string? Next()
+    {
+        if (retryNow.TryDequeue(out var retry)) return retry;
+        if (readyStale)
+        {
+            ready = new Queue<string>(reader.ReadyCells(experimentId).Select(c => c.Key)
+                .Where(k => !inFlight.Contains(k) && !waitingRetry.Contains(k)));
+            readyStale = false;
+        }
+        while (ready.TryDequeue(out var key))
+            if (!inFlight.Contains(key) && !waitingRetry.Contains(key)) return key;
+        return null;
+    }
+
+    private async Task Send(string key, CancellationToken cancel)
+    {
+        var cell = reader.GetCell(key);
+        if (!await sink.Ask<bool>(reply => new SinkMessage.Started(key, null, reply))) return;
+        attempts[key] = attempts.GetValueOrDefault(key) + 1;
+        inFlight.Add(key);
+        var dependencies = cell.Dependencies.Select(d => new DependencyResult(d, reader.GetCell(d).Kind, reader.Results(d))).ToList();
+        await transport.SendAsync(new WorkItem(key, cell.Kind, cell.Parameters, dependencies, ""), cancel);
+    }
+
+    /// <summary>Cells still pending now wait on a failed cell: they are recorded failed, naming it.</summary>
+    private async Task Finish()
+    {
+        if (finished.Task.IsCompleted) return;
+        bool changed;
+        do
+        {
+            changed = false;
+            foreach (var cell in reader.Cells(CellState.Pending, experimentId: experimentId))
+            {
+                var failed = cell.Dependencies.Select(reader.GetCell).FirstOrDefault(d => d.State == CellState.Failed);
+                if (failed is null) continue;
+                await sink.Ask<CompletionStatus>(reply => new SinkMessage.Fail(cell.Key,
+                    $"not run: it depends on {failed.Kind} cell {failed.Key[..12]}, which failed", reply));
+                changed = true;
+            }
+        } while (changed);
+        options.Progress?.Invoke(reader.Status(experimentId));
+        finished.TrySetResult(true);
+    }
+}

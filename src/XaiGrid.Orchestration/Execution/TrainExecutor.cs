@@ -1,0 +1,46 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using XaiGrid.Models.Architectures;
+using XaiGrid.Models.Training;
+using XaiGrid.Orchestration.Planning;
+using XaiGrid.Torch;
+
+namespace XaiGrid.Orchestration.Execution;
+
+/// <summary>A training run: weights (safetensors), test accuracy, history and the classification report.</summary>
+internal static class TrainExecutor
+{
+    public static CellOutput Run(WorkItem item, JsonObject p, WorkerContext context, CancellationToken cancel)
+    {
+        var split = context.Data(p["data"]!.AsObject());
+        var options = CellParameters.ReadTraining(p["training"]!.AsObject());
+        using var generator = new torch.Generator(options.Seed);
+        using var model = ModelZoo.Create(p["arch"]!.GetValue<string>(), split.Train.NumClasses, split.Train.InputShape, generator);
+        var result = Trainer.Train(model, split, options, cancel: cancel);
+        cancel.ThrowIfCancellationRequested();
+
+        var report = Evaluation.Report(model, split.Test);
+        var weights = model.state_dict();
+        byte[] bytes;
+        try
+        {
+            bytes = torch.safetensors.save(weights);
+        }
+        finally
+        {
+            foreach (var t in weights.Values) t.Dispose();
+        }
+        var output = new CellOutput();
+        output.Artifacts["weights"] = new ArtifactBytes(bytes, ArtifactBytes.SafeTensors);
+        output.Scalars["test_accuracy"] = report.Accuracy;
+        output.Scalars["best_test_accuracy"] = result.BestTestAccuracy;
+        output.Scalars["best_epoch"] = result.BestEpoch;
+        output.Tables["history"] = JsonSerializer.Serialize(result.History.Select(e => new
+        {
+            epoch = e.Epoch, step = e.Step, lr = e.LearningRate, train_loss = e.TrainLoss, train_accuracy = e.TrainAccuracy,
+            test_loss = e.TestLoss, test_accuracy = e.TestAccuracy,
+        }));
+        output.Tables["classification"] = report.ToJson();
+        return output;
+    }
+}

@@ -1,0 +1,28 @@
+using XaiGrid.Orchestration.Execution;
+
+namespace XaiGrid.Orchestration.Transport;
+
+/// <summary>
+/// How the coordinator hands cells to workers and hears back: worker actors in this process, or RabbitMQ queues to
+/// worker processes on any machine. The coordinator never has more than <see cref="Capacity"/> cells out at once.
+/// </summary>
+public interface ICellTransport : IAsyncDisposable
+{
+    /// <summary>How many cells may be out at once (workers, or workers x prefetch).</summary>
+    int Capacity { get; }
+
+    /// <summary>Starts delivering reports (finished, failed or interrupted cells) to <paramref name="onReport"/>.</summary>
+    Task StartAsync(Action<CellReport> onReport, CancellationToken cancel);
+
+    /// <summary>Hands one cell to a worker.</summary>
+    ValueTask SendAsync(WorkItem item, CancellationToken cancel);
+}
+
+/// <summary>
+/// What became of a cell: its output, or the error it failed with. A worker that died mid-cell produces no report
+/// in cluster mode (RabbitMQ redelivers the cell); in-process the supervisor reports it as an error.
+/// </summary>
+public sealed record CellReport(string Key, string Worker, CellOutput? Output, string? Error)
+{
+    public bool Succeeded => Output is not null;
+}
