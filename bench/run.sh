@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# Builds the benchmarks in Release and runs one: bench/run.sh conv2d [--threads 1,2] [--reps 10] ...
+# Builds the benchmarks in Release and runs one (conv2d when none is named):
+#   bench/run.sh conv2d [--threads 1,2] [--warmup 3] [--reps 20]
+#   bench/run.sh train [mnist1d-cnn,vgg7] [--threads 1,2] [--warmup 3] [--reps 20]
+# A vgg7 training repetition (10 steps of 32 tiles) takes tens of seconds on 2 busy cores: use e.g. --reps 5 --warmup 1.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 dotnet build "$root/bench/XaiGrid.Bench/XaiGrid.Bench.csproj" -c Release --nologo -v quiet

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian packages XaiGrid needs when they are missing, then builds the solution
 # (which builds the native shim through CMake). python3-torch and numpy are the reference
-# implementation that tests and benchmarks compare against.
+# implementation that tests and benchmarks compare against. Extra package names given as arguments
+# are installed too (the test command adds what only tests use).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libtorch-dev libopencv-dev cmake g++ python3-torch python3-numpy)
+packages=(libtorch-dev libopencv-dev cmake g++ python3-torch python3-numpy "$@")
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

@@ -3,11 +3,14 @@
 # "tests: N passed, N failed, N skipped" and exits non-zero if anything failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+# rabbitmq-server for the cluster tests, chromium to load the HTML report.
+scripts/setup.sh rabbitmq-server chromium
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+# A private broker on loopback for the cluster tests, stopped whatever happens.
+trap 'tests/cluster/rabbitmq.sh stop >/dev/null 2>&1 || true; rm -f "$log"' EXIT
+tests/cluster/rabbitmq.sh start
 status=0
 dotnet test XaiGrid.sln -c Release --no-build -nologo 2>&1 | tee "$log" || status=$?
 

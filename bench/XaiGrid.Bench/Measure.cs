@@ -51,11 +51,11 @@ public static class Measure
     private static string Cell(List<double> t, long samplesPerRep)
     {
         string ms = $"{Median(t) * 1e3:F1} ({t.Min() * 1e3:F1}-{t.Max() * 1e3:F1})";
-        return samplesPerRep > 0 ? $"{samplesPerRep / Median(t):F0}/s, {ms} ms" : ms;
+        return samplesPerRep > 0 ? $"{samplesPerRep / Median(t):F1}/s, {ms} ms" : ms;
     }
 
     // The machine is shared: the load beside each result tells how much the numbers can be trusted.
-    private static string LoadAverage() =>
+    public static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "?";
 
     public static double Median(IEnumerable<double> values)

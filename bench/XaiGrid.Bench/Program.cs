@@ -5,6 +5,8 @@ var benchmarks = new Dictionary<string, (string Arguments, Func<string[], int> R
 {
     ["conv2d"] = ("", a => Conv2dBench.Run(BenchOptions.Parse(a))),
     ["train"] = ($"[{string.Join(",", TrainBench.Models)}]", TrainBench.Run),
+    ["orchestration"] = (OrchestrationBench.Usage, OrchestrationBench.Run),
+    ["scaleout"] = (ScaleoutBench.Usage, ScaleoutBench.Run),
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var benchmark))

@@ -10,11 +10,14 @@ public static class Program
         var root = new RootCommand("XaiGrid: explainability experiments on convolutional networks");
         root.Subcommands.Add(RunCommand.CreateRun());
         root.Subcommands.Add(RunCommand.CreateStatus());
+        root.Subcommands.Add(ClusterCommand.CreateCoordinator());
+        root.Subcommands.Add(ClusterCommand.CreateWorker());
         root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(Mnist1DCommand.Create());
         root.Subcommands.Add(ExplainCommand.CreateExplain());
         root.Subcommands.Add(ExplainCommand.CreateEvaluate());
-        root.Subcommands.Add(QuickstartCommand.Create());
-        return root.Parse(args).Invoke();
+        root.Subcommands.Add(ReportCommand.Create());
+        // The worker handles SIGTERM itself (it finishes its current cell), so the parser must not kill the process.
+        return root.Parse(args).Invoke(new InvocationConfiguration { ProcessTerminationTimeout = null });
     }
 }

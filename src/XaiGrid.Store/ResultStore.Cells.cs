@@ -21,7 +21,17 @@ public sealed partial class ResultStore
     /// pending; a stored key keeps its state (a done cell is never reset), and its description must be the same,
     /// since a content key changes whenever what it describes does. Dependencies must already be stored.
     /// </summary>
-    public IReadOnlyList<CellState> UpsertCells(long experimentId, IReadOnlyList<CellSpec> cells)
+    public IReadOnlyList<CellState> UpsertCells(long experimentId, IReadOnlyList<CellSpec> cells) => Upsert(experimentId, cells, replace: false);
+
+    /// <summary>
+    /// Makes <paramref name="cells"/> the experiment's whole plan: upserts them as <see cref="UpsertCells"/> does and, in
+    /// the same transaction, unlinks the cells an earlier plan of it held and this one does not (a parameter changed), so
+    /// its status and ready cells are those of the current plan. Unlinked cells stay stored with their results, for any
+    /// plan that names them again.
+    /// </summary>
+    public IReadOnlyList<CellState> ReplaceCells(long experimentId, IReadOnlyList<CellSpec> cells) => Upsert(experimentId, cells, replace: true);
+
+    private IReadOnlyList<CellState> Upsert(long experimentId, IReadOnlyList<CellSpec> cells, bool replace)
     {
         foreach (var cell in cells) cell.Validate();
         return Write(() =>
@@ -35,6 +45,9 @@ public sealed partial class ResultStore
                 Execute("INSERT OR IGNORE INTO experiment_cells (experiment_id, cell_key) VALUES ($experiment, $key)",
                     ("$experiment", experimentId), ("$key", cell.Key));
             }
+            if (replace)
+                Execute("DELETE FROM experiment_cells WHERE experiment_id = $experiment AND cell_key NOT IN (SELECT value FROM json_each($keys))",
+                    ("$experiment", experimentId), ("$keys", System.Text.Json.JsonSerializer.Serialize(cells.Select(c => c.Key))));
             return (IReadOnlyList<CellState>)states;
         });
     }

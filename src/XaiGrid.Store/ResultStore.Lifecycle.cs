@@ -85,6 +85,15 @@ public sealed partial class ResultStore
         return Execute("UPDATE cells SET state = 'pending', worker = NULL, started_ms = NULL WHERE state = 'running'");
     });
 
+    /// <summary>
+    /// For a new run of an experiment: its failed cells (failed themselves, or because a dependency did) go back to
+    /// pending, so the run tries them again; their failed attempts stay in the executions. Returns how many were reset.
+    /// </summary>
+    public int ResetFailed(long experimentId) => Write(() => Execute("""
+        UPDATE cells SET state = 'pending', error = NULL, worker = NULL, started_ms = NULL, finished_ms = NULL, duration_ms = NULL
+        WHERE state = 'failed' AND key IN (SELECT cell_key FROM experiment_cells WHERE experiment_id = $experiment)
+        """, ("$experiment", experimentId)));
+
     public IReadOnlyList<Execution> Executions(string key) => Query("""
         SELECT id, cell_key, worker, started_ms, finished_ms, outcome, error FROM executions WHERE cell_key = $key ORDER BY id
         """, r => new Execution(r.GetInt64(0), r.GetString(1), Text(r, 2), Time(r.GetInt64(3)), Time(r, 4),

@@ -184,6 +184,23 @@ public class CliTests(SmallMnist1D data) : IClassFixture<SmallMnist1D>
         Assert.Equal($"error: {paths.Resume} is not a training resume file (no run metadata)", AssertOneErrorLine(run));
     }
 
+    [Fact]
+    public void AWeightsFileOfAnotherArchitectureIsOneErrorLineNamingTheFileAndTheMismatch()
+    {
+        using var dir = new TempDir();
+        var weights = dir.File("mlp.safetensors");
+        var inputs = dir.File("x.npy");
+        using (var mlp = ModelZoo.Create("mnist1d-mlp")) Trainer.SaveWeights(weights, mlp);
+        using (var x = Torch.torch.zeros([4, 1, 40])) Torch.torch.numpy.save(inputs, x);
+        var maps = dir.File("maps.npy");
+        var run = Cli.Run("explain", "--arch", "mnist1d-cnn", "--weights", weights, "--inputs", inputs, "--method", "gradient", "--out", maps);
+        var line = AssertOneErrorLine(run);
+        Assert.StartsWith($"error: {weights} does not match the model: ", line);
+        Assert.Contains("missing keys: conv1.weight", line);
+        Assert.Matches("unexpected keys: .*linear1.weight", line);
+        Assert.False(File.Exists(maps));
+    }
+
     [Theory]
     [InlineData("--optimizer", "rmsprop", "error: unknown optimizer 'rmsprop'; allowed: sgd, adam")]
     [InlineData("--schedule", "linear", "error: unknown schedule 'linear'; allowed: none, step, cosine")]

@@ -14,7 +14,8 @@ internal static class CommandErrors
         }
         catch (Exception e) when (e is ArgumentException or FormatException or IOException or InvalidDataException
                                       or TorchException or InvalidOperationException or UnauthorizedAccessException
-                                      or Models.Training.TrainingDivergedException)
+                                      or Models.Training.TrainingDivergedException
+                                      or Store.StoreException)
         {
             // One unwrapped line on stderr: the console's markup would wrap it at the terminal width (80 columns
             // when redirected) and mix it into the progress output on stdout.

@@ -107,7 +107,9 @@ internal static class RunCommand
         catch (ExperimentValidationException e)
         {
             AnsiConsole.MarkupLine("[red]the experiment file has problems:[/]");
-            foreach (var line in e.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries)) AnsiConsole.WriteLine("  " + line.Trim());
+            // Plain Console: the console's markup wraps at the terminal width (80 columns when redirected), which would
+            // break a problem's file:line:column line in two for editors and CI logs that read it.
+            foreach (var line in e.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries)) Console.WriteLine("  " + line.Trim());
             return null;
         }
     }

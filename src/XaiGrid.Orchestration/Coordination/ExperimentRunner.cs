@@ -12,7 +12,7 @@ public sealed record RunSummary(long ExperimentId, StoreStatus Status, bool Inte
 /// <summary>
 /// Runs an experiment: validates and plans it (nothing is written if the file is invalid), records the plan, then
 /// lets the coordinator dispatch cells through a transport until every cell is done or failed. Cells a previous run
-/// finished are not computed again; cells it left running (a killed process) run again.
+/// finished are not computed again; cells it left running (a killed process) or failed run again.
 /// </summary>
 public static class ExperimentRunner
 {

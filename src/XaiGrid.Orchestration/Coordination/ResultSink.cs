@@ -7,7 +7,10 @@ namespace XaiGrid.Orchestration.Coordination;
 /// <summary>Messages to the <see cref="ResultSink"/>.</summary>
 public abstract record SinkMessage
 {
-    /// <summary>Records the experiment and upserts its planned cells (done cells stay done).</summary>
+    /// <summary>
+    /// Records the experiment and makes the planned cells its plan (done cells stay done). Cells a dead process left
+    /// running and cells that failed in an earlier run go back to pending: this run tries them again.
+    /// </summary>
     public sealed record Plan(string Name, string FilePath, string Definition, IReadOnlyList<Store.CellSpec> Cells, Reply<long> Reply) : SinkMessage;
 
     /// <summary>Records an attempt starting; replies false when the cell is already done.</summary>
@@ -34,8 +37,9 @@ public sealed class ResultSink(ResultStore store) : Actor<SinkMessage>
                 Answer(plan.Reply, () =>
                 {
                     var experiment = store.UpsertExperiment(plan.Name, plan.FilePath, plan.Definition);
-                    store.UpsertCells(experiment.Id, plan.Cells);
+                    store.ReplaceCells(experiment.Id, plan.Cells);
                     store.ResetRunning();
+                    store.ResetFailed(experiment.Id);
                     return experiment.Id;
                 });
                 break;

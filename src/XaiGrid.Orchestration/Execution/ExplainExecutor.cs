@@ -72,9 +72,14 @@ internal static class ExplainExecutor
         }
         var all = torch.cat(maps);
         if (all.size(0) != count) throw new InvalidDataException($"merged {all.size(0)} maps, expected {count}");
+        // The explained inputs and their ids, so that a report can draw maps over their inputs from the store alone.
+        var (set, positions) = Inputs.Select(split, p["inputs"]!.AsObject());
+        var (inputs, _, ids) = Inputs.Take(set, positions, 0, positions.Length);
         var output = new CellOutput();
         output.Artifacts["maps"] = Npy(all);
         output.Artifacts["targets"] = Npy(torch.tensor(targets.ToArray()));
+        output.Artifacts["inputs"] = Npy(inputs);
+        output.Artifacts["ids"] = Npy(torch.tensor(ids));
         return output;
     }
 

@@ -1,6 +1,9 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using XaiGrid.Data;
 using XaiGrid.Models.Architectures;
+using XaiGrid.Models.Metrics;
 using XaiGrid.Models.Training;
 using XaiGrid.Orchestration.Planning;
 using XaiGrid.Torch;
@@ -41,6 +44,16 @@ internal static class TrainExecutor
             test_loss = e.TestLoss, test_accuracy = e.TestAccuracy,
         }));
         output.Tables["classification"] = report.ToJson();
+        output.Artifacts["examples"] = ExplainExecutor.Npy(Examples(split.Test, report));
         return output;
+    }
+
+    /// <summary>The test inputs of the report's successes, then its failures: a report draws them from the store alone.</summary>
+    private static Tensor Examples(LabeledDataset test, ClassificationReport report)
+    {
+        var position = new Dictionary<string, long>();
+        for (long i = 0; i < test.Ids.Length; i++) position[test.Ids[i].ToString(CultureInfo.InvariantCulture)] = i;
+        using var index = torch.tensor(report.Successes.Concat(report.Failures).Select(e => position[e.Id]).ToArray());
+        return test.Inputs.index_select(0, index);
     }
 }

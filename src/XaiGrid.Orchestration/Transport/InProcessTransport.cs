@@ -55,9 +55,13 @@ public sealed class InProcessTransport : ICellTransport
             report(new CellReport(item.Key, failure.Actor, null, $"worker crashed: {failure.Exception.GetType().Name}: {failure.Exception.Message}"));
     }
 
+    /// <summary>
+    /// Stops the workers without draining: the coordinator is gone by now, so whatever a running cell would still
+    /// compute is lost anyway. Its cancelled token stops it at its next check (training: after the current step).
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
-        if (system is not null) await system.ShutdownAsync();
+        if (system is not null) await system.ShutdownAsync(new CancellationToken(canceled: true));
     }
 
     /// <summary>Executes cells; its WorkerContext caches data and models across the cells it runs.</summary>

@@ -9,7 +9,7 @@ public static partial class torch
     /// float32 (C, H, W) tensors with C = 1 (gray) or 3 (RGB order) and values in [0, 1]; a (H, W) tensor is
     /// a gray image.
     /// </summary>
-    public static class vision
+    public static partial class vision
     {
         /// <summary>OpenCV's interpolation flags (INTER_NEAREST, INTER_LINEAR, INTER_AREA, INTER_CUBIC).</summary>
         public enum InterpolationMode { Nearest = 0, Bilinear = 1, Area = 2, Bicubic = 3 }

@@ -1,0 +1,22 @@
+using XaiGrid.Orchestration.Execution;
+
+namespace XaiGrid.Orchestration.Cluster;
+
+/// <summary>
+/// Runs the cells a worker takes, one at a time; a worker with N concurrent cells has N runners, each made and used on
+/// its own thread (libtorch dispose scopes are per thread).
+/// </summary>
+public interface ICellRunner : IDisposable
+{
+    CellOutput Run(WorkItem item, CancellationToken cancel);
+}
+
+/// <summary>The real thing: <see cref="CellExecutor"/> with a <see cref="WorkerContext"/> that caches data and models.</summary>
+public sealed class ExecutorCellRunner(IArtifactSource artifacts) : ICellRunner
+{
+    private readonly WorkerContext context = new(artifacts);
+
+    public CellOutput Run(WorkItem item, CancellationToken cancel) => new CellExecutor(context).Execute(item, cancel);
+
+    public void Dispose() => context.Dispose();
+}

@@ -1,0 +1,143 @@
+using System.Text.Json.Nodes;
+using XaiGrid.Models.Architectures;
+using XaiGrid.Models.Inspection;
+using XaiGrid.Models.Metrics;
+using XaiGrid.Report.Data;
+using XaiGrid.Report.Tables;
+using XaiGrid.Torch;
+using XaiGrid.Torch.Modules;
+
+namespace XaiGrid.Report.Figures;
+
+/// <summary>
+/// Figures of each training run: loss and accuracy curves, the normalized confusion matrix, per-class ROC curves,
+/// first-layer filters with layer activations, and example successes and failures.
+/// </summary>
+internal static class ModelFigures
+{
+    public const string Group = "Models";
+
+    public static IEnumerable<FigureSpec> Build(ExperimentData e)
+    {
+        foreach (var run in e.OfKind("train").Order(e.Runs.Order))
+        {
+            string name = e.Runs.Name(run.Key);
+            if (!run.Done)
+            {
+                yield return FigureSpec.Missing(Group, $"Run {name}", run.State);
+                continue;
+            }
+            string key = run.Key[..12];
+            var report = TrainingTables.Report(run);
+            yield return new FigureSpec(Group, $"curves-{key}", $"Loss and accuracy during training: {name}", () => Curves(run, name));
+            yield return new FigureSpec(Group, $"confusion-{key}", $"Normalized confusion matrix (rows: true class): {name}", () => Confusion(report, name));
+            yield return new FigureSpec(Group, $"roc-{key}", $"One-vs-rest ROC curves with their AUC: {name}", () => Roc(report, name));
+            yield return new FigureSpec(Group, $"inspection-{key}", $"First-layer filters and layer activations for the first success: {name}",
+                () => Inspection(e, run, report, name));
+            if (run.Artifact("examples") is { } examples)
+                yield return new FigureSpec(Group, $"examples-{key}", $"The most confident successes and failures on the test set: {name}",
+                    () => Examples(e, examples, report, name));
+            else
+                yield return FigureSpec.Missing(Group, $"Successes and failures: {name}",
+                    "this run was computed before train cells kept their example inputs; run it again in a new store to draw them");
+        }
+    }
+
+    private static Figure Curves(CellView run, string name)
+    {
+        var epochs = JsonNode.Parse(run.Table("history"))!.AsArray().Select(n => n!.AsObject()).ToList();
+        bool bySteps = epochs.All(h => h["step"] is not null);
+        var x = epochs.Select(h => Values.Number(bySteps ? h["step"] : h["epoch"])).ToArray();
+        Series Line(string label, string field, int color) => new(label, x, epochs.Select(h => Values.Number(h[field])).ToArray(), Paint.Series(color));
+        string xLabel = bySteps ? "step" : "epoch";
+        return new Figure($"Training: {name}",
+        [
+            new LineChart("loss", xLabel, "cross-entropy", [Line("train", "train_loss", 0), Line("test", "test_loss", 1)]),
+            new LineChart("accuracy", xLabel, "accuracy", [Line("train", "train_accuracy", 0), Line("test", "test_accuracy", 1)]),
+        ], 2, 420, 280);
+    }
+
+    private static string[] ClassLabels(ClassificationReport report) =>
+        Enumerable.Range(0, report.NumClasses).Select(c => TrainingTables.ClassLabel(report.ClassNames, c)).ToArray();
+
+    private static Figure Confusion(ClassificationReport report, string name)
+    {
+        var m = report.ConfusionMatrixNormalized;
+        var values = new double[report.NumClasses, report.NumClasses];
+        for (int i = 0; i < report.NumClasses; i++)
+            for (int j = 0; j < report.NumClasses; j++) values[i, j] = m[i][j];
+        var labels = ClassLabels(report);
+        return new Figure($"Confusion matrix: {name}",
+            [new Heatmap($"accuracy {Format.Fixed(report.Accuracy, 4)}", values, labels, labels, "predicted class", "true class") { Range = (0, 1) }],
+            1, 440, 420);
+    }
+
+    private static Figure Roc(ClassificationReport report, string name)
+    {
+        var labels = ClassLabels(report);
+        var series = report.Roc.Select((r, c) => new Series($"{labels[c]}  AUC {Format.Fixed(r.Auc, 3)}", r.Fpr, r.Tpr, Paint.Series(c))).ToList();
+        return new Figure($"ROC curves: {name}",
+            [new LineChart("one vs rest", "false positive rate", "true positive rate", series)
+                { XRange = (0, 1), YRange = (0, 1), Reference = (0, 0, 1, 1) }],
+            1, 440, 420);
+    }
+
+    private static Figure Inspection(ExperimentData e, CellView run, ClassificationReport report, string name)
+    {
+        string arch = RunNames.Arch(run);
+        // An architecture from a model file would mean reading a path from the store: only built-in ones are rebuilt.
+        if (!ModelZoo.Names.Contains(arch))
+            return new Figure($"Inspection: {name}", [new MessagePanel("filters", $"architecture '{arch}' is a model file; the report rebuilds only built-in architectures")], 1, 320, 200);
+        var examples = run.Artifact("examples") is { } hash ? e.Npy(hash) : null;
+        var input = examples is not null && examples.size(0) > 0 ? examples[0] : null;
+        using var model = ModelZoo.Create(arch, report.NumClasses, input?.shape);
+        var weights = torch.safetensors.load(e.ArtifactBytes(run.Artifact("weights")!), $"weights of run {run.Key[..12]}");
+        try
+        {
+            model.load_state_dict(weights);
+        }
+        finally
+        {
+            foreach (var t in weights.Values) t.Dispose();
+        }
+        model.eval();
+
+        var (firstLayer, _) = FirstLayerFilters.Find(model);
+        var panels = new List<IPanel> { new ImagePanel($"{firstLayer} filters", FirstLayerFilters.Render(model)) };
+        if (input is null)
+        {
+            panels.Add(new MessagePanel("activations", "no example input is stored for this run"));
+            return new Figure($"Inspection: {name}", panels, 2, 320, 300);
+        }
+        var example = report.Successes.Length > 0 ? report.Successes[0] : report.Failures[0];
+        panels.Add(InputPanel($"input: item {example.Id}, class {example.TrueClass}", input));
+        foreach (var (layer, module) in model.named_modules())
+        {
+            if (module is not Convolution) continue;
+            using var activation = LayerActivations.Capture(model, input, layer);
+            panels.Add(new ImagePanel($"{layer} activations {string.Join("x", activation.shape)}", LayerActivations.Render(activation)));
+        }
+        return new Figure($"Inspection: {name}", panels, 5, 300, 300);
+    }
+
+    /// <summary>An input drawn as it is: a line for a 1-D input (C, L), an image for (C, H, W).</summary>
+    public static IPanel InputPanel(string title, Tensor input) =>
+        input.dim() == 2
+            ? new LineChart(title, "", "", [new Series("", Enumerable.Range(0, (int)input.size(1)).Select(i => (double)i).ToArray(), Values.Sequence(input), Paint.Series(0))])
+                { Legend = false, TickCount = 3 }
+            : new ImagePanel(title, Values.Display(input));
+
+    private static Figure Examples(ExperimentData e, string hash, ClassificationReport report, string name)
+    {
+        var inputs = e.Npy(hash);
+        var chosen = report.Successes.Select(x => (Example: x, Ok: true)).Concat(report.Failures.Select(x => (Example: x, Ok: false))).ToList();
+        if (inputs.size(0) != chosen.Count)
+            throw new InvalidDataException($"run {name}: {inputs.size(0)} stored example inputs for {chosen.Count} successes and failures");
+        var labels = ClassLabels(report);
+        var panels = chosen.Select((c, i) => InputPanel(
+            $"{(c.Ok ? "success" : "failure")}: {labels[c.Example.TrueClass]} -> {labels[c.Example.PredictedClass]} p={Format.Fixed(c.Example.Confidence, 2)}",
+            inputs[i])).ToList();
+        bool image = inputs.dim() == 4;
+        return new Figure($"Successes and failures: {name}", panels, Math.Max(1, report.Successes.Length), image ? 180 : 230, image ? 200 : 150);
+    }
+}

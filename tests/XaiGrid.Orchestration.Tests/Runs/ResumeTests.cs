@@ -1,0 +1,124 @@
+using System.Diagnostics;
+using XaiGrid.Orchestration.Coordination;
+using XaiGrid.Orchestration.Planning;
+using XaiGrid.Store;
+
+namespace XaiGrid.Orchestration.Tests.Runs;
+
+using Execution = XaiGrid.Store.Execution;
+
+/// <summary>
+/// A run stopped part way (cancelled, or its process killed) and run again completes, executing exactly the cells
+/// that were not done when it stopped (those it left running included), each once, and nothing else.
+/// </summary>
+public class ResumeTests
+{
+    private static void AssertResumed(string db, ExperimentPlan plan, IReadOnlyList<CellRecord> stopped,
+        Dictionary<string, IReadOnlyList<Execution>> before, RunSummary resumed)
+    {
+        Assert.False(resumed.Interrupted);
+        Assert.Equal(new CellCounts(0, 0, TinyExperiment.CellCount, 0), resumed.Status.Cells);
+        var undone = stopped.Where(c => c.State != CellState.Done).Select(c => c.Key).Order().ToList();
+        var added = Runs.Added(before, Runs.Executions(db, plan));
+        Assert.Equal(undone, added.Keys.Order());
+        Assert.All(added.Values, n => Assert.Equal(1, n));
+        Assert.Equal(before.Values.Sum(e => e.Count) + undone.Count, resumed.Status.Computed);
+
+        // An attempt the stopped run left open is closed as interrupted by the next run, not counted as an outcome.
+        var after = Runs.Executions(db, plan);
+        foreach (var cell in stopped.Where(c => c.State == CellState.Running))
+        {
+            var open = Assert.Single(before[cell.Key], e => e.Finished is null);
+            Assert.Equal(ExecutionOutcome.Interrupted, after[cell.Key].Single(e => e.Id == open.Id).Outcome);
+        }
+    }
+
+    [Fact]
+    public async Task CancelledRunResumesWithTheCellsItLeftUndone()
+    {
+        using var folder = new TempFolder();
+        var experiment = TinyExperiment.Write(folder.Path);
+        var db = folder.File("cancelled.db");
+        var plan = ExperimentRunner.Plan(experiment);
+        using var cancel = new CancellationTokenSource();
+        var options = new CoordinatorOptions
+        {
+            Progress = status =>
+            {
+                if (status.Cells.Done >= 6) cancel.Cancel();
+            },
+        };
+
+        var first = await Runs.RunAsync(experiment, db, workers: 2, options: options, cancel: cancel.Token);
+        Assert.True(first.Interrupted);
+        var stopped = Runs.Cells(db);
+        Assert.DoesNotContain(stopped, c => c.State == CellState.Failed);
+        Assert.InRange(stopped.Count(c => c.State == CellState.Done), 6, TinyExperiment.CellCount - 1);
+        // Never more cells out than the two workers.
+        Assert.InRange(stopped.Count(c => c.State == CellState.Running), 0, 2);
+
+        var before = Runs.Executions(db, plan);
+        AssertResumed(db, plan, stopped, before, await Runs.RunAsync(experiment, db, workers: 2));
+    }
+
+    [Fact]
+    public async Task KilledProcessResumesWithTheCellsItLeftUndone()
+    {
+        using var folder = new TempFolder();
+        var experiment = TinyExperiment.Write(folder.Path);
+        var db = folder.File("killed.db");
+        var plan = ExperimentRunner.Plan(experiment);
+
+        using (var process = Process.Start(XaigridProgram.StartInfo(folder.Path, "run", experiment, "--db", db, "--workers", "2", "--threads", "1"))!)
+        {
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEndAsync();
+            // Killed once training and one more cell are done: the remaining quick cells are then under way.
+            while (!process.HasExited && Counts(db).Done < 2) await Task.Delay(20);
+            bool exitedByItself = process.HasExited;
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+            Assert.False(exitedByItself, $"the run ended before it was killed (exit {process.ExitCode}):\n{await stdout}\n{await stderr}");
+        }
+
+        var stopped = Runs.Cells(db);
+        Assert.DoesNotContain(stopped, c => c.State == CellState.Failed);
+        Assert.InRange(stopped.Count(c => c.State == CellState.Done), 2, TinyExperiment.CellCount - 1);
+        var before = Runs.Executions(db, plan);
+        AssertResumed(db, plan, stopped, before, await Runs.RunAsync(experiment, db, workers: 2));
+    }
+
+    /// <summary>
+    /// Cancelling stops the cells under way rather than waiting for them, whose results could no longer be recorded:
+    /// this training would take hours, yet the run returns once cancelled, leaving the cell running for the next run.
+    /// </summary>
+    [Fact]
+    public async Task CancellingStopsTheCellsUnderWay()
+    {
+        using var folder = new TempFolder();
+        var experiment = TinyExperiment.Write(folder.Path, TinyExperiment.With(TinyExperiment.Yaml, "steps: 200", "steps: 100000000"));
+        var db = folder.File("endless.db");
+        using var cancel = new CancellationTokenSource();
+        var run = Runs.RunAsync(experiment, db, workers: 1, cancel: cancel.Token);
+        while (!run.IsCompleted && Counts(db).Running == 0) await Task.Delay(20);
+        cancel.Cancel();
+        var summary = await run;
+        Assert.True(summary.Interrupted);
+        Assert.Equal(new CellCounts(TinyExperiment.CellCount - 1, 1, 0, 0), summary.Status.Cells);
+    }
+
+    /// <summary>Cells by state in the store a running process writes; none until it has created and migrated the file.</summary>
+    private static CellCounts Counts(string db)
+    {
+        if (!File.Exists(db)) return new CellCounts(0, 0, 0, 0);
+        try
+        {
+            using var store = ResultStore.OpenReadOnly(db);
+            return store.Status().Cells;
+        }
+        catch (StoreException)
+        {
+            return new CellCounts(0, 0, 0, 0);
+        }
+    }
+}
