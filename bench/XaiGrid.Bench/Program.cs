@@ -7,6 +7,7 @@ var benchmarks = new Dictionary<string, (string Arguments, Func<string[], int> R
     ["train"] = ($"[{string.Join(",", TrainBench.Models)}]", TrainBench.Run),
     ["orchestration"] = (OrchestrationBench.Usage, OrchestrationBench.Run),
     ["scaleout"] = (ScaleoutBench.Usage, ScaleoutBench.Run),
+    ["explain"] = (ExplainBench.Usage, ExplainBench.Run),
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var benchmark))

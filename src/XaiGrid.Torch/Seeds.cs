@@ -16,6 +16,50 @@ public static class Seeds
 
     public static torch.Generator Generator(ulong seed, params long[] parts) => new(Derive(seed, parts));
 
+    /// <summary>One draw of <see cref="Rows"/>: torch.rand or torch.randn of a shape and dtype, or torch.randint(Low, High) (int64).</summary>
+    public sealed record Draw(Draw.Kind Distribution, long[] Shape, ScalarType DType, long Low = 0, long High = 0)
+    {
+        public enum Kind { Uniform, Normal, Integers }
+
+        public static Draw Uniform(long[] shape, ScalarType dtype = ScalarType.Float32) => new(Kind.Uniform, shape, dtype);
+
+        public static Draw Normal(long[] shape, ScalarType dtype = ScalarType.Float32) => new(Kind.Normal, shape, dtype);
+
+        public static Draw Integers(long low, long high, long[] shape) =>
+            low < high ? new(Kind.Integers, shape, ScalarType.Int64, low, high) : throw new ArgumentException($"randint needs low < high, got [{low}, {high})");
+    }
+
+    /// <summary>
+    /// The draws of many samples in one native call, one result (seeds.Length, ...shape) per draw, on the CPU: row k of
+    /// result i holds exactly what draw i (torch.rand/randn/randint) would give from a new
+    /// <see cref="torch.Generator"/>(<paramref name="seeds"/>[k]) after draws 0..i-1. Drawing sample by sample with a
+    /// generator each costs a few native calls per sample; this costs one for all of them.
+    /// </summary>
+    public static unsafe Tensor[] Rows(ulong[] seeds, params Draw[] draws)
+    {
+        var results = new Tensor[draws.Length];
+        try
+        {
+            for (int i = 0; i < draws.Length; i++) results[i] = torch.empty([seeds.Length, .. draws[i].Shape], draws[i].DType);
+            var handles = results.Select(r => r.RawHandle).ToArray();
+            var kinds = draws.Select(d => (int)d.Distribution).ToArray();
+            var lows = draws.Select(d => d.Low).ToArray();
+            var highs = draws.Select(d => d.High).ToArray();
+            fixed (ulong* s = seeds)
+            fixed (IntPtr* h = handles)
+            fixed (int* k = kinds)
+            fixed (long* lo = lows, hi = highs)
+                Native.LibTorch.Check(Native.LibTorch.xg_seeded_rows(s, seeds.Length, h, k, lo, hi, draws.Length));
+            GC.KeepAlive(results);
+            return results;
+        }
+        catch
+        {
+            foreach (var r in results) r?.Dispose();
+            throw;
+        }
+    }
+
     private static ulong Mix(ulong z)
     {
         unchecked

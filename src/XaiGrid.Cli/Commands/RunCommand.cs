@@ -3,6 +3,7 @@ using Spectre.Console;
 using XaiGrid.Orchestration.Coordination;
 using XaiGrid.Orchestration.Experiments;
 using XaiGrid.Orchestration.Transport;
+using XaiGrid.Report;
 using XaiGrid.Store;
 
 namespace XaiGrid.Cli.Commands;
@@ -19,7 +20,12 @@ internal static class RunCommand
         var workers = new Option<int>("--workers") { Description = "cells run at once", DefaultValueFactory = _ => 1 };
         var threads = new Option<int?>("--threads") { Description = "libtorch threads (default: all cores)" };
         var attempts = new Option<int>("--max-attempts") { Description = "attempts per cell before it is recorded failed", DefaultValueFactory = _ => 3 };
-        var command = new Command("run", "Run an experiment in this process; run it again to resume") { experiment, db, workers, threads, attempts };
+        var noReport = new Option<bool>("--no-report") { Description = "do not write the report at the end" };
+        var reportOut = new Option<string?>("--report-out") { Description = "report folder (default: report/ beside the database)" };
+        var command = new Command("run", "Run an experiment in this process; run it again to resume")
+        {
+            experiment, db, workers, threads, attempts, noReport, reportOut,
+        };
         command.SetAction(parse => CommandErrors.Run(() =>
         {
             var path = parse.GetValue(experiment)!;
@@ -65,6 +71,13 @@ internal static class RunCommand
             {
                 AnsiConsole.MarkupLine("[yellow]interrupted: run the same command again to resume[/]");
                 return 130;
+            }
+            if (!parse.GetValue(noReport))
+            {
+                // Failed cells are in the report too, marked as such.
+                var outDir = parse.GetValue(reportOut) ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(dbPath))!, "report");
+                var report = ReportGenerator.Generate(dbPath, outDir, ReportFormats.All);
+                Console.WriteLine($"report: {report.Files.Count} files in {report.OutDir}");
             }
             return cells.Failed > 0 ? 1 : 0;
         }));

@@ -61,13 +61,7 @@ public sealed class Lime(Classifier model, long window, long samples = 1000, dou
         long[] size = x.shape[1..];
         var (segmentOf, count) = Segments(size);
         long n = end - start;
-        var draws = new List<Tensor>();
-        for (long s = start; s < end; s++)
-        {
-            using var generator = Seeds.Generator(Seed, id, s);
-            draws.Add(torch.rand([count], generator).lt(0.5));
-        }
-        var z = torch.stack(draws).to(ScalarType.Float64);
+        var z = Seeds.Rows(SampleSeeds(id, start, end), Seeds.Draw.Uniform([count]))[0].lt(0.5).to(ScalarType.Float64);
         var keep = z.index_select(1, torch.tensor(segmentOf)).to(x.dtype).view([n, 1, .. size]);
         var perturbed = x.unsqueeze(0) * keep + (1 - keep) * Baseline;
         var y = TargetScores(perturbed, Enumerable.Repeat(target, (int)n).ToArray(), softmax: true).to(ScalarType.Float64);

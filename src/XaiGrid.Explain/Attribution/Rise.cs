@@ -29,24 +29,23 @@ public sealed class Rise(Classifier model, long n = 4000, long cells = 7, double
             throw new ArgumentException($"RISE masks need a spatial size (L) or (H, W) of positive lengths, got [{string.Join(", ", size)}]");
         if (start < 0 || end < start) throw new ArgumentOutOfRangeException(nameof(start), $"mask range [{start}, {end}) is empty or negative");
         using var scope = torch.NewDisposeScope();
+        long n = end - start;
         var cell = size.Select(h => (h + Cells - 1) / Cells).ToArray();
-        var grids = new List<Tensor>();
-        var offsets = new List<long[]>();
-        for (long i = start; i < end; i++)
-        {
-            using var generator = Seeds.Generator(Seed, id, i);
-            grids.Add(torch.rand(size.Select(_ => Cells).ToArray(), generator).lt(P1).to(ScalarType.Float32));
-            offsets.Add(cell.Select(c => torch.randint(0, c, [1], generator).item<long>()).ToArray());
-        }
+        var draws = Seeds.Rows(SampleSeeds(id, start, end),
+            [Seeds.Draw.Uniform(size.Select(_ => Cells).ToArray()), .. cell.Select(c => Seeds.Draw.Integers(0, c, [1]))]);
         var mode = size.Length == 1 ? torch.nn.InterpolationMode.Linear : torch.nn.InterpolationMode.Bilinear;
-        var upsampled = F.interpolate(torch.stack(grids).unsqueeze(1), cell.Select(c => (Cells + 1) * c).ToArray(), mode, align_corners: false);
-        var crops = offsets.Select((offset, k) =>
+        var crop = F.interpolate(draws[0].lt(P1).to(ScalarType.Float32).unsqueeze(1), cell.Select(c => (Cells + 1) * c).ToArray(), mode, align_corners: false);
+        // Each mask's window [offset, offset + H) along each axis, gathered for all masks at once.
+        for (int axis = 0; axis < size.Length; axis++)
         {
-            var crop = upsampled[k];
-            for (int axis = 0; axis < size.Length; axis++) crop = crop.narrow(axis + 1, offset[axis], size[axis]);
-            return crop;
-        }).ToList();
-        return scope.MoveToOuter(torch.stack(crops));
+            long[] along = [.. Enumerable.Repeat(1L, size.Length + 2)];
+            along[axis + 2] = size[axis];
+            var index = draws[axis + 1].view([n, .. Enumerable.Repeat(1L, size.Length + 1)]) + torch.arange(size[axis]).view(along);
+            long[] shape = crop.shape;
+            shape[axis + 2] = size[axis];
+            crop = crop.gather(axis + 2, index.expand(shape));
+        }
+        return scope.MoveToOuter(crop);
     }
 
     protected override long[] SampleShape(Tensor x) => [1, .. x.shape[1..]];

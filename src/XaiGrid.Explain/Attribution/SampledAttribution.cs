@@ -69,13 +69,21 @@ public abstract class SampledAttribution(Classifier model) : AttributionMethod(m
                 using var inner = torch.NewDisposeScope();
                 long blockEnd = Math.Min(blockStart + block, Samples);
                 var terms = SampleTerms(x, targets[i], ids[i], blockStart, blockEnd);
-                // Added one by one in sample order, so a split of the range changes only float64 rounding.
-                for (long s = Math.Max(start, blockStart); s < Math.Min(end, blockEnd); s++)
-                    sum.add_(terms[s - blockStart].to(ScalarType.Float64));
+                // Summed in float64 (terms are the same bits whatever the split), so a split changes only float64 rounding.
+                long first = Math.Max(start, blockStart), last = Math.Min(end, blockEnd);
+                sum.add_(terms.narrow(0, first - blockStart, last - first).to(ScalarType.Float64).sum(0));
             }
             result[i] = Partial.FromTensor(ids[i], start, end, sum, end - start);
         }
         return result;
+    }
+
+    /// <summary>The seeds of samples [start, end) of input <paramref name="id"/>: sample s draws from (Seed, id, s) alone.</summary>
+    protected ulong[] SampleSeeds(long id, long start, long end)
+    {
+        var seeds = new ulong[end - start];
+        for (long s = start; s < end; s++) seeds[s - start] = Seeds.Derive(Seed, id, s);
+        return seeds;
     }
 
     /// <summary>The shape of one sample term (the input's shape, unless the method says otherwise).</summary>

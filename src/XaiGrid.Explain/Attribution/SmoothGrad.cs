@@ -17,13 +17,9 @@ public sealed class SmoothGrad(Classifier model, long n = 50, double sigma = 0.1
     {
         using var scope = torch.NewDisposeScope();
         double std = Sigma * (x.max().item<double>() - x.min().item<double>());
-        var noisy = new List<Tensor>();
-        for (long s = start; s < end; s++)
-        {
-            using var generator = Seeds.Generator(Seed, id, s);
-            noisy.Add(x + torch.randn(x.shape, generator, x.dtype) * std);
-        }
-        var gradients = TargetGradients(torch.stack(noisy), Enumerable.Repeat(target, noisy.Count).ToArray());
+        var noise = Seeds.Rows(SampleSeeds(id, start, end), Seeds.Draw.Normal(x.shape, x.dtype))[0];
+        var noisy = x.unsqueeze(0) + noise * std;
+        var gradients = TargetGradients(noisy, Enumerable.Repeat(target, (int)(end - start)).ToArray());
         return scope.MoveToOuter(gradients);
     }
 }

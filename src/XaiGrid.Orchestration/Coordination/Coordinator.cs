@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using XaiGrid.Orchestration.Actors;
 using XaiGrid.Orchestration.Execution;
 using XaiGrid.Orchestration.Transport;
@@ -24,7 +25,14 @@ public sealed record CoordinatorOptions
     /// <summary>The wait before the first retry; it doubles with each further attempt.</summary>
     public TimeSpan Backoff { get; init; } = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>Called with the experiment's status when the run starts, at most every <see cref="ProgressInterval"/> as cells finish, and at the end.</summary>
     public Action<StoreStatus>? Progress { get; init; }
+
+    /// <summary>
+    /// The least time between two progress reports while cells finish: reading the status scans every cell of the
+    /// experiment, too costly to do after each of thousands of quick cells.
+    /// </summary>
+    public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromMilliseconds(100);
 }
 
 /// <summary>
@@ -48,6 +56,7 @@ public sealed class Coordinator : Actor<CoordinatorMessage>
     private readonly Queue<string> retryNow = new();
     private Queue<string> ready = new();
     private bool readyStale = true;
+    private long lastProgress;
 
     public Coordinator(long experimentId, ResultStore reader, ActorRef<SinkMessage> sink, ICellTransport transport,
         CoordinatorOptions options, Func<ActorRef<CoordinatorMessage>> self, TaskCompletionSource<bool> finished)
@@ -91,7 +100,11 @@ public sealed class Coordinator : Actor<CoordinatorMessage>
                 _ = Task.Delay(delay).ContinueWith(_ => self().Tell(new CoordinatorMessage.RetryDue(report.Key)), TaskScheduler.Default);
             }
         }
-        options.Progress?.Invoke(reader.Status(experimentId));
+        if (options.Progress is { } progress && (lastProgress == 0 || Stopwatch.GetElapsedTime(lastProgress) >= options.ProgressInterval))
+        {
+            lastProgress = Stopwatch.GetTimestamp();
+            progress(reader.Status(experimentId));
+        }
     }
 
     private async Task Fill(CancellationToken cancel)
@@ -101,19 +114,22 @@ public sealed class Coordinator : Actor<CoordinatorMessage>
         if (inFlight.Count == 0 && waitingRetry.Count == 0 && retryNow.Count == 0 && Next() is null) await Finish();
     }
 
-    /// <summary>A retry first, then the next ready cell (re-read from the store after anything finished).</summary>
+    /// <summary>
+    /// A retry first, then the next ready cell. The ready cells are re-read from the store only when those read last are
+    /// all sent and something finished since: reading scans every pending cell, so re-reading after each finished cell
+    /// made a run quadratic in its number of cells.
+    /// </summary>
     private string? Next()
     {
         if (retryNow.TryDequeue(out var retry)) return retry;
-        if (readyStale)
+        while (true)
         {
-            ready = new Queue<string>(reader.ReadyCells(experimentId).Select(c => c.Key)
-                .Where(k => !inFlight.Contains(k) && !waitingRetry.Contains(k)));
+            while (ready.TryDequeue(out var key))
+                if (!inFlight.Contains(key) && !waitingRetry.Contains(key)) return key;
+            if (!readyStale) return null;
+            ready = new Queue<string>(reader.ReadyCells(experimentId).Select(c => c.Key));
             readyStale = false;
         }
-        while (ready.TryDequeue(out var key))
-            if (!inFlight.Contains(key) && !waitingRetry.Contains(key)) return key;
-        return null;
     }
 
     private async Task Send(string key, CancellationToken cancel)

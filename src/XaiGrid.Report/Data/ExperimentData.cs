@@ -87,6 +87,13 @@ internal sealed class ExperimentData
     /// <summary>An .npy artifact as a tensor (the caller disposes it).</summary>
     public Tensor Npy(string hash) => torch.numpy.load(ArtifactBytes(hash), $"artifact {hash[..12]}");
 
+    /// <summary>The first <paramref name="count"/> items of an .npy artifact; the rest (a whole test set of maps) is freed at once.</summary>
+    public Tensor Npy(string hash, long count)
+    {
+        using var all = Npy(hash);
+        return all.narrow(0, 0, Math.Min(count, all.size(0))).clone();
+    }
+
     private static JsonObject ParseParameters(CellRecord cell) =>
         JsonNode.Parse(cell.Parameters) as JsonObject
         ?? throw new InvalidDataException($"{cell.Kind} cell {cell.Key}: parameters are not a JSON object");

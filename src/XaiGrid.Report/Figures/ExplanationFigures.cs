@@ -50,11 +50,11 @@ internal static class ExplanationFigures
 
     private static Figure MapsFigure(ExperimentData e, CellView withInputs, List<CellView> cells, string title)
     {
-        var inputs = e.Npy(withInputs.Artifact("inputs")!);
+        var inputs = e.Npy(withInputs.Artifact("inputs")!, e.Examples);
         var ids = e.Npy(withInputs.Artifact("ids")!).data<long>();
         var targets = e.Npy(withInputs.Artifact("targets")!).data<long>();
-        int n = (int)Math.Min(e.Examples, inputs.size(0));
-        var maps = cells.Select(c => c.Done ? e.Npy(c.Artifact("maps")!) : null).ToList();
+        int n = (int)inputs.size(0);
+        var maps = cells.Select(c => c.Done ? e.Npy(c.Artifact("maps")!, n) : null).ToList();
         var panels = new List<IPanel>();
         for (int i = 0; i < n; i++)
         {

@@ -18,7 +18,6 @@ internal sealed class Figure(string title, IReadOnlyList<IPanel> panels, int col
 {
     public const int Margin = 12, Gap = 14, TitleHeight = 30;
 
-    public string Title => title;
     public int Panels => panels.Count;
     public int Columns => Math.Max(1, Math.Min(columns, panels.Count));
     public int PanelWidth => panelWidth;

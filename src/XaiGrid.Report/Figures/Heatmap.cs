@@ -5,16 +5,14 @@ using draw = XaiGrid.Torch.torch.vision.draw;
 namespace XaiGrid.Report.Figures;
 
 /// <summary>
-/// The one heatmap of the report: a matrix of colored cells with row and column labels, each cell annotated with its
-/// value when it fits (or with <see cref="CellText"/>, which wins). NaN cells are gray. Colors span
+/// The one heatmap of the report: a matrix of viridis-colored cells with row and column labels, each cell annotated with
+/// its value (2 decimals) when it fits, or with <see cref="CellText"/>, which wins. NaN cells are gray. Colors span
 /// <see cref="Range"/>, or the values' own range.
 /// </summary>
 internal sealed class Heatmap(string title, double[,] values, IReadOnlyList<string> rowLabels, IReadOnlyList<string> columnLabels,
     string xLabel, string yLabel) : IPanel
 {
     public (double Lo, double Hi)? Range { get; init; }
-    public int Decimals { get; init; } = 2;
-    public torch.vision.Colormap Colormap { get; init; } = torch.vision.Colormap.Viridis;
 
     /// <summary>Text shown in a cell instead of its value (null entries keep the value), e.g. a state for a missing cell.</summary>
     public string?[,]? CellText { get; init; }
@@ -26,7 +24,7 @@ internal sealed class Heatmap(string title, double[,] values, IReadOnlyList<stri
         var flat = values.Cast<double>().ToList();
         var finite = flat.Where(double.IsFinite).ToList();
         var (lo, hi) = Range ?? (finite.Count > 0 ? (finite.Min(), finite.Max()) : (0, 1));
-        var colors = Paint.Colormap(flat, lo, hi, Colormap);
+        var colors = Paint.Colormap(flat, lo, hi, torch.vision.Colormap.Viridis);
 
         int labelBand = yLabel.Length > 0 ? 16 : 0;
         int rowLabelWidth = rowLabels.Count > 0 ? rowLabels.Max(l => Paint.TextWidth(l, Paint.TickText)) : 0;
@@ -44,7 +42,7 @@ internal sealed class Heatmap(string title, double[,] values, IReadOnlyList<stri
                 if (w <= 0 || h <= 0) continue;
                 var color = colors[i * columns + j];
                 draw.rectangle(canvas, x0, y0, w, h, color, fill: true);
-                var text = CellText?[i, j] ?? (double.IsNaN(values[i, j]) ? "" : Format.Fixed(values[i, j], Decimals));
+                var text = CellText?[i, j] ?? (double.IsNaN(values[i, j]) ? "" : Format.Fixed(values[i, j], 2));
                 if (text.Length > 0 && h >= 10 && Paint.TextWidth(text, Paint.TickText) <= w - 2)
                     Paint.Text(canvas, text, x0 + w / 2, y0 + h / 2, Paint.TickText, Paint.On(color), Align.Center, middle: true);
             }

@@ -109,7 +109,9 @@ internal sealed class LineChart(string title, string xLabel, string yLabel, IRea
         int w = swatch + textWidth + 12, h = series.Count * row + 6;
         if (textWidth < 20 || h > plot.H - 4) return;
         int left = plot.X + 4, right = plot.Right - w - 4, top = plot.Y + 4, bottom = plot.Bottom - h - 4;
-        int Hidden(Rect r) => drawn.Count(p => p.X >= r.X && p.X < r.Right && p.Y >= r.Y && p.Y < r.Bottom);
+        // Lines just outside the box count too: a legend touching a line hides it as well.
+        const int near = 8;
+        int Hidden(Rect r) => drawn.Count(p => p.X >= r.X - near && p.X < r.Right + near && p.Y >= r.Y - near && p.Y < r.Bottom + near);
         // Ties keep the listed order: top right first, as most charts leave it free.
         var box = new Rect[] { new(right, top, w, h), new(left, top, w, h), new(right, bottom, w, h), new(left, bottom, w, h) }.MinBy(Hidden);
         int x = box.X, y = box.Y;

@@ -25,7 +25,7 @@ internal static class ExplanationTables
     }
 
     /// <summary>The run, data, method, inputs and target of a cell about maps: what its row is about.</summary>
-    public static (string Run, string Data, string Method, string Inputs, string Target) MapsIdentity(ExperimentData e, CellView cell) =>
+    private static (string Run, string Data, string Method, string Inputs, string Target) MapsIdentity(ExperimentData e, CellView cell) =>
         (e.Runs.Name(cell.TrainKey), RunNames.Data(cell), RunNames.Method(cell), RunNames.Inputs(cell), cell.Text("target"));
 
     private static Table? Faithfulness(ExperimentData e)
@@ -154,9 +154,9 @@ internal static class ExplanationTables
                 continue;
             }
             using var scope = torch.NewDisposeScope();
-            var maps = e.Npy(cell.Artifact("maps")!);
-            long n = Math.Min(maps.size(0), e.Examples);
-            var scores = ChannelScores.Reduce(maps.narrow(0, 0, n), ChannelReduction.Max).to(ScalarType.Float64).contiguous();
+            var maps = e.Npy(cell.Artifact("maps")!, e.Examples);
+            long n = maps.size(0);
+            var scores = ChannelScores.Reduce(maps, ChannelReduction.Max).to(ScalarType.Float64).contiguous();
             var values = scores.data<double>();
             var targets = e.Npy(cell.Artifact("targets")!).data<long>();
             var ids = cell.Artifact("ids") is { } idHash ? e.Npy(idHash).data<long>() : null;
@@ -205,7 +205,7 @@ internal static class ExplanationTables
     }
 
     /// <summary>The best done point of a class's grid (see the compression table's note), or null when none is done.</summary>
-    public static CellView? BestPoint(IEnumerable<CellView> grid) =>
+    private static CellView? BestPoint(IEnumerable<CellView> grid) =>
         grid.Where(c => c.Done).OrderByDescending(c => c.Scalar("recall")).ThenByDescending(c => c.Scalar("precision"))
             .ThenBy(c => c.Scalar("channels")).ThenBy(c => c.Key, StringComparer.Ordinal).FirstOrDefault();
 }

@@ -73,6 +73,7 @@ internal static unsafe partial class LibTorch
     [LibraryImport(Lib)] internal static partial IntPtr xg_randperm(long n, IntPtr g, int deviceType, int deviceIndex);
     [LibraryImport(Lib)] internal static partial IntPtr xg_bernoulli(TensorHandle p, IntPtr g);
     [LibraryImport(Lib)] internal static partial IntPtr xg_normal(double mean, double std, long* shape, int ndim, IntPtr g, int dtype, int deviceType, int deviceIndex);
+    [LibraryImport(Lib)] internal static partial int xg_seeded_rows(ulong* seeds, long n, IntPtr* outs, int* kinds, long* lows, long* highs, int count);
 
     // conversion and copies
     [LibraryImport(Lib)] internal static partial IntPtr xg_to(TensorHandle t, int dtype, int deviceType, int deviceIndex);

@@ -96,6 +96,31 @@ XG_API TH xg_normal(double mean, double std, const int64_t* shape, int ndim, GH 
   XG_TENSOR(at::normal(mean, std, xg::dims(shape, ndim), gen_of(g), xg::options(dtype, 0, -1)).to(xg::device(dt, di)))
 }
 
+// Many samples' draws in one call, each sample from its own seed: a generator reseeded with seeds[k] (the same state
+// as a new one) fills row k of outs[0], outs[1], ... in order, kinds 0 uniform on [0, 1), 1 standard normal, 2
+// integers on [lows[i], highs[i]). at::rand, randn and randint are these in-place draws on a new tensor, and a row of
+// a contiguous tensor is itself contiguous, so row k holds what those would draw with a generator seeded seeds[k].
+XG_API int xg_seeded_rows(const uint64_t* seeds, int64_t n, TH* outs, const int* kinds, const int64_t* lows,
+                          const int64_t* highs, int count) {
+  XG_STATUS(({
+    for (int i = 0; i < count; i++) {
+      TORCH_CHECK(outs[i]->device().is_cpu() && outs[i]->is_contiguous() && outs[i]->dim() >= 1 && outs[i]->size(0) == n,
+                  "seeded rows: output ", i, " must be a contiguous CPU tensor of ", n, " rows, got ", outs[i]->sizes());
+      TORCH_CHECK(kinds[i] >= 0 && kinds[i] <= 2, "seeded rows: unknown kind ", kinds[i]);
+    }
+    auto gen = at::detail::createCPUGenerator(0);
+    for (int64_t k = 0; k < n; k++) {
+      gen.set_current_seed(seeds[k]);
+      for (int i = 0; i < count; i++) {
+        auto row = outs[i]->select(0, k);
+        if (kinds[i] == 0) row.uniform_(0, 1, gen);
+        else if (kinds[i] == 1) row.normal_(0, 1, gen);
+        else row.random_(lows[i], highs[i], gen);
+      }
+    }
+  }))
+}
+
 // ---- conversion and copies ----
 XG_API TH xg_to(TH t, int dtype, int dt, int di) {
   XG_TENSOR(t->to(xg::device(dt, di), static_cast<at::ScalarType>(dtype)))

@@ -43,6 +43,7 @@ public class ResumeTests
         using var cancel = new CancellationTokenSource();
         var options = new CoordinatorOptions
         {
+            ProgressInterval = TimeSpan.Zero,
             Progress = status =>
             {
                 if (status.Cells.Done >= 6) cancel.Cancel();
