@@ -13,7 +13,7 @@ public static class Evaluation
         public double Accuracy => Metrics.Accuracy.Compute(Labels, Metrics.Probabilities.Argmax(Probabilities));
     }
 
-    public static Predictions Predict(Classifier model, LabeledDataset data, int batchSize = 500)
+    public static Predictions Predict(Classifier model, LabeledDataset data, int batchSize = 100)
     {
         bool wasTraining = model.training;
         model.eval();
@@ -45,7 +45,7 @@ public static class Evaluation
         }
     }
 
-    public static ClassificationReport Report(Classifier model, LabeledDataset data, int batchSize = 500)
+    public static ClassificationReport Report(Classifier model, LabeledDataset data, int batchSize = 100)
     {
         var predictions = Predict(model, data, batchSize);
         return ClassificationReport.Compute(predictions.Labels, predictions.Probabilities,
