@@ -10,9 +10,11 @@ public class SeedsTests
     public void RowsHoldTheDrawsOfOneNewGeneratorPerSeed()
     {
         using var scope = torch.NewDisposeScope();
-        var seeds = Enumerable.Range(0, 7).Select(s => Seeds.Derive(5, 11, s)).ToArray();
+        // 19 seeds: generators are seeded 8 at a time, so this takes two full groups and a partial one.
+        var seeds = Enumerable.Range(0, 19).Select(s => Seeds.Derive(5, 11, s)).ToArray();
         // Normal draws of 16 or more floats take libtorch's vectorized path, with the last 16 values redrawn when the
-        // size is not a multiple of 16; 5 floats take the scalar path; float64 has its own.
+        // size is not a multiple of 16; 5 floats take the scalar path; float64 has its own. Integer ranges of 2^32 or
+        // more take 64 random bits per draw.
         Seeds.Draw[] draws =
         [
             Seeds.Draw.Uniform([3, 4]),
@@ -20,10 +22,13 @@ public class SeedsTests
             Seeds.Draw.Integers(2, 9, [2]),
             Seeds.Draw.Normal([5]),
             Seeds.Draw.Normal([2, 3], ScalarType.Float64),
+            Seeds.Draw.Uniform([3], ScalarType.Float64),
+            Seeds.Draw.Integers(-5, 1L << 40, [2]),
         ];
         var rows = Seeds.Rows(seeds, draws);
-        Assert.Equal([[7L, 3, 4], [7L, 37], [7L, 2], [7L, 5], [7L, 2, 3]], rows.Select(r => r.shape));
-        Assert.Equal([ScalarType.Float32, ScalarType.Float32, ScalarType.Int64, ScalarType.Float32, ScalarType.Float64], rows.Select(r => r.dtype));
+        Assert.Equal([[19L, 3, 4], [19L, 37], [19L, 2], [19L, 5], [19L, 2, 3], [19L, 3], [19L, 2]], rows.Select(r => r.shape));
+        Assert.Equal([ScalarType.Float32, ScalarType.Float32, ScalarType.Int64, ScalarType.Float32, ScalarType.Float64, ScalarType.Float64, ScalarType.Int64],
+            rows.Select(r => r.dtype));
         for (int k = 0; k < seeds.Length; k++)
         {
             using var g = new torch.Generator(seeds[k]);
@@ -34,6 +39,8 @@ public class SeedsTests
                 torch.randint(2, 9, [2], g),
                 torch.randn([5], g),
                 torch.randn([2, 3], g, ScalarType.Float64),
+                torch.rand([3], g, ScalarType.Float64),
+                torch.randint(-5, 1L << 40, [2], g),
             ];
             for (int i = 0; i < draws.Length; i++)
                 Assert.Equal(IoTestSupport.Values(expected[i]), IoTestSupport.Values(rows[i][k]));

@@ -1,5 +1,7 @@
 // Tensor metadata, data transfer, factories, random draws and shape/view operations.
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/core/DistributionsHelper.h>
+#include <algorithm>
 #include <cstring>
 
 #include "xg.h"
@@ -96,26 +98,72 @@ XG_API TH xg_normal(double mean, double std, const int64_t* shape, int ndim, GH 
   XG_TENSOR(at::normal(mean, std, xg::dims(shape, ndim), gen_of(g), xg::options(dtype, 0, -1)).to(xg::device(dt, di)))
 }
 
-// Many samples' draws in one call, each sample from its own seed: a generator reseeded with seeds[k] (the same state
-// as a new one) fills row k of outs[0], outs[1], ... in order, kinds 0 uniform on [0, 1), 1 standard normal, 2
-// integers on [lows[i], highs[i]). at::rand, randn and randint are these in-place draws on a new tensor, and a row of
-// a contiguous tensor is itself contiguous, so row k holds what those would draw with a generator seeded seeds[k].
+// at::mt19937's seeding (init_with_uint32) for up to kSeedLanes seeds at once: the recurrence is serial within a seed,
+// so stepping several side by side lets the CPU overlap them (about 3x faster than one seed after another).
+constexpr int kSeedLanes = 8;
+static void mt19937_seeded(const uint64_t* seeds, int n, at::mt19937_data_pod* pods) {
+  uint32_t s[kSeedLanes] = {};
+  for (int l = 0; l < n; l++) {
+    s[l] = static_cast<uint32_t>(seeds[l] & 0xffffffff);
+    pods[l].seed_ = seeds[l];
+    pods[l].seeded_ = true;
+    pods[l].left_ = 1;
+    pods[l].next_ = 0;
+    pods[l].state_[0] = s[l];
+  }
+  for (uint32_t j = 1; j < pods[0].state_.size(); j++) {
+    for (int l = 0; l < kSeedLanes; l++) s[l] = 1812433253u * (s[l] ^ (s[l] >> 30)) + j;
+    for (int l = 0; l < n; l++) pods[l].state_[j] = s[l];
+  }
+}
+
+// Many samples' draws in one call, each sample from its own seed: a generator in the state of a new one seeded with
+// seeds[k] fills row k of outs[0], outs[1], ... in order, kinds 0 uniform on [0, 1), 1 standard normal, 2 integers on
+// [lows[i], highs[i]). Uniform and integer rows are drawn with the distributions uniform_ and random_(low, high) apply
+// element by element, normal rows by normal_ itself, so row k holds what at::rand, randn and randint (those in-place
+// draws on a new contiguous tensor) give with a new generator seeded seeds[k].
 XG_API int xg_seeded_rows(const uint64_t* seeds, int64_t n, TH* outs, const int* kinds, const int64_t* lows,
                           const int64_t* highs, int count) {
   XG_STATUS(({
     for (int i = 0; i < count; i++) {
-      TORCH_CHECK(outs[i]->device().is_cpu() && outs[i]->is_contiguous() && outs[i]->dim() >= 1 && outs[i]->size(0) == n,
-                  "seeded rows: output ", i, " must be a contiguous CPU tensor of ", n, " rows, got ", outs[i]->sizes());
-      TORCH_CHECK(kinds[i] >= 0 && kinds[i] <= 2, "seeded rows: unknown kind ", kinds[i]);
+      const auto& out = *outs[i];
+      TORCH_CHECK(out.device().is_cpu() && out.is_contiguous() && out.dim() >= 1 && out.size(0) == n,
+                  "seeded rows: output ", i, " must be a contiguous CPU tensor of ", n, " rows, got ", out.sizes());
+      TORCH_CHECK(kinds[i] == 2 ? out.scalar_type() == at::kLong && lows[i] < highs[i]
+                                : kinds[i] >= 0 && kinds[i] <= 1 && (out.scalar_type() == at::kFloat || out.scalar_type() == at::kDouble),
+                  "seeded rows: draw ", i, " of kind ", kinds[i], " cannot fill ", out.scalar_type());
     }
     auto gen = at::detail::createCPUGenerator(0);
-    for (int64_t k = 0; k < n; k++) {
-      gen.set_current_seed(seeds[k]);
-      for (int i = 0; i < count; i++) {
-        auto row = outs[i]->select(0, k);
-        if (kinds[i] == 0) row.uniform_(0, 1, gen);
-        else if (kinds[i] == 1) row.normal_(0, 1, gen);
-        else row.random_(lows[i], highs[i], gen);
+    auto* impl = at::check_generator<at::CPUGeneratorImpl>(gen);
+    at::mt19937_data_pod pods[kSeedLanes];
+    at::mt19937 engine;
+    for (int64_t first = 0; first < n; first += kSeedLanes) {
+      int lanes = static_cast<int>(std::min<int64_t>(kSeedLanes, n - first));
+      mt19937_seeded(seeds + first, lanes, pods);
+      for (int l = 0; l < lanes; l++) {
+        int64_t k = first + l;
+        // What set_current_seed does: a freshly seeded engine and no cached normal sample.
+        engine.set_data(pods[l]);
+        impl->set_engine(engine);
+        impl->set_next_float_normal_sample(c10::nullopt);
+        impl->set_next_double_normal_sample(c10::nullopt);
+        for (int i = 0; i < count; i++) {
+          auto& out = *outs[i];
+          int64_t row = out.numel() / n;
+          if (kinds[i] == 1) {
+            out.select(0, k).normal_(0, 1, gen);
+          } else if (kinds[i] == 2) {
+            int64_t* d = out.data_ptr<int64_t>() + k * row;
+            at::uniform_int_from_to_distribution<int64_t> integers(static_cast<uint64_t>(highs[i]) - static_cast<uint64_t>(lows[i]), lows[i]);
+            for (int64_t j = 0; j < row; j++) d[j] = integers(impl);
+          } else {
+            AT_DISPATCH_FLOATING_TYPES(out.scalar_type(), "seeded_rows_uniform", [&] {
+              scalar_t* d = out.data_ptr<scalar_t>() + k * row;
+              at::uniform_real_distribution<scalar_t> uniform(0, 1);
+              for (int64_t j = 0; j < row; j++) d[j] = static_cast<scalar_t>(uniform(impl));
+            });
+          }
+        }
       }
     }
   }))

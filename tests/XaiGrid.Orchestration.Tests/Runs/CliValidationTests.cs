@@ -4,6 +4,7 @@ namespace XaiGrid.Orchestration.Tests.Runs;
 /// `xaigrid run` on a malformed experiment prints each problem on one line as file:line:column: message, exits with
 /// 2 and writes nothing: no database file, not even its folder.
 /// </summary>
+[Collection(RunsCollection.Name)]
 public class CliValidationTests
 {
     private const string Methods = "gradient, gradient-x-input, smoothgrad, integrated-gradients, gradcam, gradcam++, rise, occlusion, lime, influence";

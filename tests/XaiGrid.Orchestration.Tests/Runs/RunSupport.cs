@@ -71,6 +71,17 @@ internal static class TinyExperiment
         yaml.Contains(from) ? yaml.Replace(from, to) : throw new ArgumentException($"the experiment has no '{from}'");
 }
 
+/// <summary>
+/// The run tests run one at a time with no other test alongside: they time nothing, but a test blocked on a child
+/// process or a CPU-bound run next to them delays their workers and polls enough to change what a run does (which
+/// worker takes a cell, how far a run gets before it is killed).
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class RunsCollection
+{
+    public const string Name = "runs";
+}
+
 /// <summary>A fresh folder under the system temp folder, deleted on dispose.</summary>
 internal sealed class TempFolder : IDisposable
 {

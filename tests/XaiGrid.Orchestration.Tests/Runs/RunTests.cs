@@ -39,6 +39,7 @@ public sealed class TinyRun : IAsyncLifetime
     }
 }
 
+[Collection(RunsCollection.Name)]
 public class RunTests(TinyRun run) : IClassFixture<TinyRun>
 {
     private static CellResults Results(string db, string key)
