@@ -135,7 +135,7 @@ public static class ExplainBench
                 string settings = string.Concat(m.Parameters.Select(p => $" {p.Key}={p.Value}"));
                 string title = $"explain {s.Arch} {m.Method}{settings}: {count} maps of [{string.Join(", ", data.InputShape)}] per " +
                     $"repetition, max batch {MaxBatch}, float32; ms per map = 1000 / (maps/s)";
-                Measure.Compare(title, o with { Warmup = WarmupReps(o.Warmup, Rep) }, Rep, "explain.py",
+                Measure.Compare(title, Calibrated(o, Rep), Rep, "explain.py",
                     ["--model", s.Arch, "--data", folder, "--method", m.Method, "--max-batch", $"{MaxBatch}",
                      .. effective.SelectMany(p => new[] { "--set", $"{p.Key}={p.Value}" })],
                     count);
@@ -149,15 +149,16 @@ public static class ExplainBench
     }
 
     /// <summary>
-    /// At least <paramref name="warmup"/> warm-up repetitions, and enough for a second of work: .NET compiles a method
-    /// again, optimized, only after it has run a while, so a quick method's first repetitions would time unoptimized code.
+    /// At least the asked warm-up and repetitions, and enough of each for a second of work: .NET compiles a method again,
+    /// optimized, only after it has run a while, so a quick method's first repetitions would time unoptimized code, and
+    /// the median of a few repetitions of a few milliseconds is at the mercy of any other process.
     /// </summary>
-    private static int WarmupReps(int warmup, Action rep)
+    private static BenchOptions Calibrated(BenchOptions o, Action rep)
     {
         long start = Stopwatch.GetTimestamp();
         rep();
-        double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
-        return Math.Max(warmup, (int)Math.Min(50, Math.Ceiling(1 / seconds)) - 1);
+        int perSecond = (int)Math.Min(200, Math.Ceiling(1 / Stopwatch.GetElapsedTime(start).TotalSeconds));
+        return o with { Warmup = Math.Max(o.Warmup, perSecond - 1), Reps = Math.Max(o.Reps, perSecond) };
     }
 
     /// <summary><see cref="Tiles"/> HMT test tiles at even steps through the sorted folder, so every class is among them.</summary>

@@ -37,7 +37,9 @@ params = dict(p.split("=", 1) for p in args.set)
 
 torch.set_num_threads(args.threads)
 torch.manual_seed(0)
-inputs = torch.from_numpy(np.load(os.path.join(args.data, "inputs.npy")))
+# A copy, so the inputs live in torch's 64-byte aligned memory as ours do: on numpy's 16-byte aligned buffer the
+# oneDNN convolutions made gradient maps of mnist1d-cnn 1.5x slower.
+inputs = torch.from_numpy(np.load(os.path.join(args.data, "inputs.npy"))).clone()
 targets = torch.from_numpy(np.load(os.path.join(args.data, "labels.npy")))
 model = Mnist1DCnn() if args.model == "mnist1d-cnn" else Vgg7()
 model.eval()

@@ -106,6 +106,8 @@ public sealed class InternalInfluence(Classifier model, string layer, Distributi
         var pointRows = torch.tensor(rows.SelectMany(r => Enumerable.Repeat(r, steps)).SelectMany(r => r).Select(v => (float)v).ToArray(),
             [n * steps, Model.NumClasses]);
         var gradients = Sliced.Gradients(points, pointRows).to(ScalarType.Float64);
+        // The instance alone (weight 1): its gradient is the expectation, with no sum to take.
+        if (steps == 1 && weights[0] == 1) return gradients;
         var weight = torch.tensor(weights).view([1, steps, .. Enumerable.Repeat(1L, (int)gradients.ndim - 1)]);
         return (gradients.view([n, steps, .. gradients.shape[1..]]) * weight).sum(1);
     }
