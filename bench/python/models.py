@@ -1,7 +1,4 @@
-"""The architectures of DESIGN.md section 6 with their state-dict names, for the python side of the benchmarks.
-
-The same classes as train.py's, which defines its own because it parses its arguments at import time.
-"""
+"""The architectures of DESIGN.md section 6 with their state-dict names, for the python side of the benchmarks."""
 import torch.nn.functional as F
 from torch import nn
 
