@@ -40,15 +40,7 @@ internal static class Cli
 internal static class SharedData
 {
     /// <summary>../shared/data beside the checkout that holds XaiGrid.sln.</summary>
-    public static readonly string Root = Find();
-
-    private static string Find()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "XaiGrid.sln")))
-                return Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", "data"));
-        throw new DirectoryNotFoundException($"no XaiGrid.sln above {AppContext.BaseDirectory}");
-    }
+    public static readonly string Root = Testing.Reference.DataDir;
 }
 
 /// <summary>A fresh folder under the system temp folder, deleted on dispose.</summary>

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using XaiGrid.Torch;
 
@@ -7,16 +6,9 @@ namespace XaiGrid.Data.Tests;
 /// <summary>Shared data (../shared/data beside the repository), numpy references and tensor comparisons.</summary>
 internal static class TestData
 {
-    private static readonly Lazy<string> dataDir = new(() =>
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
-            if (System.IO.File.Exists(Path.Combine(dir.FullName, "XaiGrid.sln")))
-                return Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", "data"));
-        throw new DirectoryNotFoundException($"no XaiGrid.sln above {AppContext.BaseDirectory}");
-    });
 
     /// <summary>A path under the shared data folder, e.g. File("mnist", "images.npy").</summary>
-    public static string File(params string[] parts) => Path.Combine([dataDir.Value, .. parts]);
+    public static string File(params string[] parts) => Path.Combine([Testing.Reference.DataDir, .. parts]);
 
     public static string MnistImages => File("mnist", "images.npy");
 
@@ -26,19 +18,7 @@ internal static class TestData
     /// Runs a script with the system python that has numpy (not the pyenv one on PATH); arguments arrive in
     /// sys.argv[1:]. Returns stdout.
     /// </summary>
-    public static string Python(string script, params string[] args)
-    {
-        var psi = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add("-c");
-        psi.ArgumentList.Add(script);
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stderr = p.StandardError.ReadToEndAsync();
-        var stdout = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        if (p.ExitCode != 0) throw new InvalidOperationException($"python failed ({p.ExitCode}): {stderr.Result}");
-        return stdout;
-    }
+    public static string Python(string script, params string[] args) => Testing.Reference.Python(script, args);
 
     /// <summary>Whitespace-separated numbers printed by python (repr of float64 round-trips exactly).</summary>
     public static double[] Numbers(string text) =>

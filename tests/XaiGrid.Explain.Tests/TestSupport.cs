@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using XaiGrid.Models.Architectures;
 using XaiGrid.Torch;
 using XaiGrid.Torch.Modules;
@@ -9,34 +8,15 @@ namespace XaiGrid.Explain.Tests;
 /// <summary>Shared data (../shared/data beside the repository), Debian's python3-torch, and map comparisons.</summary>
 internal static class TestData
 {
-    private static readonly Lazy<string> dataDir = new(() =>
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
-            if (System.IO.File.Exists(Path.Combine(dir.FullName, "XaiGrid.sln")))
-                return Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", "data"));
-        throw new DirectoryNotFoundException($"no XaiGrid.sln above {AppContext.BaseDirectory}");
-    });
 
-    public static string File(params string[] parts) => Path.Combine([dataDir.Value, .. parts]);
+    public static string File(params string[] parts) => Path.Combine([Testing.Reference.DataDir, .. parts]);
 
     /// <summary>The first tile (in name order) of an HMT test class folder, (3, 150, 150) in [0, 1].</summary>
     public static Tensor HmtTile(string classFolder) =>
         read_image(Directory.GetFiles(File("hmt", "HMT_test", classFolder), "*.tif").Order().First());
 
     /// <summary>Runs a script with /usr/bin/python3 (the one with numpy and torch); arguments arrive in sys.argv[1:].</summary>
-    public static string Python(string script, params string[] args)
-    {
-        var psi = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add("-c");
-        psi.ArgumentList.Add(script);
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stderr = p.StandardError.ReadToEndAsync();
-        var stdout = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        if (p.ExitCode != 0) throw new InvalidOperationException($"python failed ({p.ExitCode}): {stderr.Result}");
-        return stdout;
-    }
+    public static string Python(string script, params string[] args) => Testing.Reference.Python(script, args);
 
     /// <summary>A tensor's values as doubles, row-major.</summary>
     public static double[] Values(Tensor t)

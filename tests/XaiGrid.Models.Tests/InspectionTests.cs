@@ -508,14 +508,6 @@ public class InspectionTests
     private static string TempPng(string name) =>
         Path.Combine(Path.GetTempPath(), "xaigrid-inspection-tests", $"{name}-{Guid.NewGuid():N}.png");
 
-    private static string HmtTile()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "XaiGrid.sln")))
-            {
-                var folder = Path.Combine(dir.FullName, "..", "shared", "data", "hmt", "HMT_test", "01_TUMOR");
-                return Directory.GetFiles(folder, "*.tif").Order(StringComparer.Ordinal).First();
-            }
-        throw new DirectoryNotFoundException($"no XaiGrid.sln above {AppContext.BaseDirectory}");
-    }
+    private static string HmtTile() =>
+        Directory.GetFiles(Path.Combine(Testing.Reference.DataDir, "hmt", "HMT_test", "01_TUMOR"), "*.tif").Order(StringComparer.Ordinal).First();
 }

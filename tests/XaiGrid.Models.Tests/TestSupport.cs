@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using XaiGrid.Models.Architectures;
 using XaiGrid.Torch;
 
@@ -7,24 +6,7 @@ namespace XaiGrid.Models.Tests;
 /// <summary>Runs Debian's /usr/bin/python3 (the one with numpy and torch; the python3 on PATH has neither).</summary>
 internal static class PythonRunner
 {
-    public static string Run(string script, params string[] args)
-    {
-        var start = new ProcessStartInfo("/usr/bin/python3")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add("-c");
-        start.ArgumentList.Add(script);
-        foreach (var a in args) start.ArgumentList.Add(a);
-        using var p = Process.Start(start)!;
-        var stderr = p.StandardError.ReadToEndAsync();
-        string stdout = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        if (p.ExitCode != 0) throw new InvalidOperationException($"python3 failed ({p.ExitCode}):\n{stderr.Result}");
-        return stdout;
-    }
+    public static string Run(string script, params string[] args) => Testing.Reference.Python(script, args);
 }
 
 /// <summary>A fresh folder under the system temp folder, deleted on dispose.</summary>

@@ -7,12 +7,7 @@ namespace XaiGrid.Orchestration.Tests;
 internal static class TestSupport
 {
     /// <summary>The folder holding XaiGrid.sln: the experiments' relative paths assume running from there.</summary>
-    public static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "XaiGrid.sln"))) return dir.FullName;
-        throw new DirectoryNotFoundException($"no XaiGrid.sln above {AppContext.BaseDirectory}");
-    }
+    public static string RepositoryRoot() => Testing.Reference.RepositoryRoot;
 
     /// <summary>Transitive dependents of <paramref name="roots"/> in <paramref name="plan"/>, the roots included.</summary>
     public static HashSet<string> Downstream(ExperimentPlan plan, IEnumerable<string> roots)

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 
 namespace XaiGrid.Torch.Tests;
@@ -6,34 +5,10 @@ namespace XaiGrid.Torch.Tests;
 /// <summary>Paths to the shared data, reference runs of Debian's python3 (numpy, torch), and temp folders.</summary>
 internal static class IoTestSupport
 {
-    private static readonly Lazy<string> repoRoot = new(() =>
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "XaiGrid.sln"))) return dir.FullName;
-        throw new InvalidOperationException($"no XaiGrid.sln above {AppContext.BaseDirectory}");
-    });
-
-    public static string DataDir => Path.GetFullPath(Path.Combine(repoRoot.Value, "..", "shared", "data"));
+    public static string DataDir => Testing.Reference.DataDir;
 
     /// <summary>Runs /usr/bin/python3 (the one with numpy and torch) on a script; returns its stdout.</summary>
-    public static string Python(string script, params string[] args)
-    {
-        var start = new ProcessStartInfo("/usr/bin/python3")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add("-c");
-        start.ArgumentList.Add(script);
-        foreach (var a in args) start.ArgumentList.Add(a);
-        using var p = Process.Start(start)!;
-        var stderr = p.StandardError.ReadToEndAsync();
-        string stdout = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        if (p.ExitCode != 0) throw new InvalidOperationException($"python3 failed ({p.ExitCode}):\n{stderr.Result}");
-        return stdout;
-    }
+    public static string Python(string script, params string[] args) => Testing.Reference.Python(script, args);
 
     public static JsonElement PythonJson(string script, params string[] args) =>
         JsonDocument.Parse(Python(script, args)).RootElement;
