@@ -43,12 +43,8 @@ public class IntegratedGradientsTests(PyTorchAttributions reference, TrainedMnis
         var maps = ig.Attribute(x, targets).to(ScalarType.Float64);
         var sums = maps.flatten(1).sum(1).data<double>();
         var mass = maps.abs().flatten(1).sum(1).data<double>();
-        double[] atInput, atBaseline;
-        using (torch.no_grad())
-        {
-            atInput = model.call(x).to(ScalarType.Float64).data<double>();
-            atBaseline = model.call(torch.full_like(x, baseline)).to(ScalarType.Float64).data<double>();
-        }
+        var atInput = model.Logits(x).to(ScalarType.Float64).data<double>();
+        var atBaseline = model.Logits(torch.full_like(x, baseline)).to(ScalarType.Float64).data<double>();
         int k = model.NumClasses;
         var difference = targets.Select((c, i) => atInput[i * k + c] - atBaseline[i * k + c]).ToArray();
         var delta = sums.Zip(difference, (s, d) => s - d).ToArray();

@@ -67,11 +67,10 @@ public abstract class AttributionMethod
     public static long[] Predict(Classifier model, Tensor inputs, int maxBatch)
     {
         var result = new long[inputs.size(0)];
-        using var noGrad = torch.no_grad();
         foreach (var (start, count) in Chunks(inputs.size(0), maxBatch))
         {
             using var scope = torch.NewDisposeScope();
-            model.call(inputs.narrow(0, start, count)).argmax(1).data<long>().CopyTo(result, start);
+            model.Logits(inputs.narrow(0, start, count)).argmax(1).data<long>().CopyTo(result, start);
         }
         return result;
     }
@@ -83,23 +82,28 @@ public abstract class AttributionMethod
         foreach (var (start, count) in Chunks(z.size(0), MaxBatch))
         {
             using var scope = torch.NewDisposeScope();
-            var x = z.narrow(0, start, count).detach().requires_grad_();
-            using var index = torch.tensor(targets[(int)start..(int)(start + count)]).unsqueeze(1);
-            var selected = Model.call(x).gather(1, index).sum();
-            parts.Add(scope.MoveToOuter(torch.autograd.grad([selected], [x])[0]!));
+            var (_, _, gradient) = Model.Backward(z.narrow(0, start, count), OneHot(targets[(int)start..(int)(start + count)], Model.NumClasses));
+            parts.Add(scope.MoveToOuter(gradient));
         }
         return Concat(parts);
+    }
+
+    /// <summary>dQ/dlogits of Q = the sum of each row's target logit: (N, K), one 1 per row.</summary>
+    public static Tensor OneHot(long[] targets, int classes)
+    {
+        var values = new float[targets.Length * classes];
+        for (int r = 0; r < targets.Length; r++) values[r * classes + targets[r]] = 1;
+        return torch.tensor(values, [targets.Length, classes]);
     }
 
     /// <summary>S_c(z) (logits) or p_c(z) (softmax) of every row with its own target class, without gradients.</summary>
     protected Tensor TargetScores(Tensor z, long[] targets, bool softmax)
     {
         var parts = new List<Tensor>();
-        using var noGrad = torch.no_grad();
         foreach (var (start, count) in Chunks(z.size(0), MaxBatch))
         {
             using var scope = torch.NewDisposeScope();
-            var logits = Model.call(z.narrow(0, start, count));
+            var logits = Model.Logits(z.narrow(0, start, count));
             var scores = softmax ? torch.nn.functional.softmax(logits, 1) : logits;
             using var index = torch.tensor(targets[(int)start..(int)(start + count)]).unsqueeze(1);
             parts.Add(scope.MoveToOuter(scores.gather(1, index).squeeze(1)));

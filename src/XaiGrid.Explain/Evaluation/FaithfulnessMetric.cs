@@ -64,11 +64,10 @@ public abstract class FaithfulnessMetric(Classifier model)
     protected double[] TargetProbabilities(Tensor z, long[] targets)
     {
         var result = new double[z.size(0)];
-        using var noGrad = torch.no_grad();
         foreach (var (start, count) in Chunks(z.size(0), MaxBatch))
         {
             using var scope = torch.NewDisposeScope();
-            var logits = Model.call(z.narrow(0, start, count)).to(ScalarType.Float64);
+            var logits = Model.Logits(z.narrow(0, start, count)).to(ScalarType.Float64);
             using var index = torch.tensor(targets[(int)start..(int)(start + count)]).unsqueeze(1);
             torch.nn.functional.softmax(logits, 1).gather(1, index).data<double>().CopyTo(result, start);
         }

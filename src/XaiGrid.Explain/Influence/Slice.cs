@@ -40,7 +40,7 @@ public sealed class Slice
         using var noGrad = torch.no_grad();
         return Chunked(inputs, (chunk, _, scope) =>
         {
-            var (logits, z) = Run(chunk, cut: false);
+            var (logits, z) = Run(chunk);
             scope.Attach(logits);
             return z;
         });
@@ -55,14 +55,11 @@ public sealed class Slice
         if (quantityWeights.ndim != 2 || quantityWeights.size(0) != inputs.size(0) || quantityWeights.size(1) != Model.NumClasses)
             throw new ArgumentException(
                 $"quantity weights must be ({inputs.size(0)}, {Model.NumClasses}), got [{string.Join(", ", quantityWeights.shape)}]");
-        using var grad = torch.enable_grad();
         return Chunked(inputs, (chunk, start, scope) =>
         {
-            // z is replaced by a leaf, so the gradient stops at the layer and needs nothing from the layers before it.
-            var (logits, z) = Run(chunk, cut: true);
-            scope.Attach(logits, z);
-            var q = (logits * quantityWeights.narrow(0, start, chunk.size(0)).to(logits.dtype)).sum();
-            return torch.autograd.grad([q], [z])[0]!;
+            var (logits, z, gradient) = Model.Backward(chunk, quantityWeights.narrow(0, start, chunk.size(0)), Layer);
+            scope.Attach(logits, z!);
+            return gradient;
         });
     }
 
@@ -76,14 +73,14 @@ public sealed class Slice
         return Chunked(inputs, (chunk, _, scope) =>
         {
             var x = chunk.detach().requires_grad_();
-            var (logits, z) = Run(x, cut: false);
+            var (logits, z) = Run(x);
             scope.Attach(logits, z);
             return torch.autograd.grad([objective(z).sum()], [x])[0]!;
         });
     }
 
-    /// <summary>One forward of the whole model with z captured; with <paramref name="cut"/>, z is a leaf that replaces the layer's output.</summary>
-    private (Tensor logits, Tensor z) Run(Tensor inputs, bool cut)
+    /// <summary>One forward of the whole model with z captured.</summary>
+    private (Tensor logits, Tensor z) Run(Tensor inputs)
     {
         Tensor? captured = null;
         int calls = 0;
@@ -91,9 +88,8 @@ public sealed class Slice
         {
             if (calls++ > 0) return null;
             // The hook's output belongs to the call (see register_forward_hook): keep a handle of our own.
-            var z = cut ? output.detach().requires_grad_() : output;
-            captured = z.alias().DetachFromDisposeScope();
-            return cut ? z : null;
+            captured = output.alias().DetachFromDisposeScope();
+            return null;
         });
         Tensor? logits = null;
         try

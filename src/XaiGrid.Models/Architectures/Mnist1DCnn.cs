@@ -12,6 +12,7 @@ public sealed class Mnist1DCnn : Classifier
 {
     private readonly Conv1d conv1, conv2, conv3;
     private readonly Linear linear;
+    private readonly ProgramStep[] steps;
 
     public Mnist1DCnn(int numClasses = 10, int channels = 25, torch.Generator? generator = null)
         : base("mnist1d-cnn", [1, 40], numClasses)
@@ -24,14 +25,14 @@ public sealed class Mnist1DCnn : Classifier
         register_module("conv2", conv2);
         register_module("conv3", conv3);
         register_module("linear", linear);
+        steps =
+        [
+            ProgramStep.Of("conv1", conv1), ProgramStep.Relu,
+            ProgramStep.Of("conv2", conv2), ProgramStep.Relu,
+            ProgramStep.Of("conv3", conv3), ProgramStep.Relu,
+            ProgramStep.Flatten, ProgramStep.Of("linear", linear),
+        ];
     }
 
-    public override Tensor forward(Tensor input)
-    {
-        using var scope = torch.NewDisposeScope();
-        var h1 = conv1.call(input).relu();
-        var h2 = conv2.call(h1).relu();
-        var h3 = conv3.call(h2).relu();
-        return scope.MoveToOuter(linear.call(h3.flatten(1)));
-    }
+    protected override IReadOnlyList<ProgramStep> Steps => steps;
 }

@@ -14,6 +14,7 @@ public sealed class Vgg7 : Classifier
 
     private readonly Sequential features;
     private readonly Linear classifier;
+    private readonly ProgramStep[] steps;
 
     public Vgg7(int numClasses = 8, long height = 150, long width = 150, torch.Generator? generator = null)
         : base("vgg7", [3, height, width], numClasses)
@@ -29,14 +30,15 @@ public sealed class Vgg7 : Classifier
         classifier = torch.nn.Linear(64, numClasses, generator: generator);
         register_module("features", features);
         register_module("classifier", classifier);
+        steps =
+        [
+            .. features.named_children().Select(c => ProgramStep.Of($"features.{c.name}", c.module)),
+            ProgramStep.GlobalMean,
+            ProgramStep.Of("classifier", classifier),
+        ];
     }
 
     protected override bool AcceptsSize(long[] itemShape) => itemShape.Length == 3 && itemShape[0] == 3 && itemShape[1] >= 4 && itemShape[2] >= 4;
 
-    public override Tensor forward(Tensor input)
-    {
-        using var scope = torch.NewDisposeScope();
-        var pooled = features.call(input).mean([2L, 3L]);
-        return scope.MoveToOuter(classifier.call(pooled));
-    }
+    protected override IReadOnlyList<ProgramStep> Steps => steps;
 }

@@ -139,6 +139,11 @@ internal static unsafe partial class LibTorch
     [LibraryImport(Lib)] internal static partial int xg_get_num_threads();
     [LibraryImport(Lib)] internal static partial int xg_cuda_is_available();
 
+    // network programs (program.cpp)
+    [LibraryImport(Lib)] internal static partial IntPtr xg_program_new(int n, int* kinds, long* parameters, int oneD);
+    [LibraryImport(Lib)] internal static partial void xg_program_free(IntPtr program);
+    [LibraryImport(Lib)] internal static partial int xg_program_run(IntPtr program, TensorHandle x, int n, IntPtr* weights, IntPtr* biases, IntPtr seed, long at, IntPtr* logits, IntPtr* activation, IntPtr* gradient);
+
     // nn.functional
     [LibraryImport(Lib)] internal static partial IntPtr xg_conv1d(TensorHandle x, TensorHandle w, IntPtr b, long stride, long padding, int paddingMode, long dilation, long groups);
     [LibraryImport(Lib)] internal static partial IntPtr xg_conv2d(TensorHandle x, TensorHandle w, IntPtr b, long* stride, long* padding, int paddingMode, long* dilation, long groups);

@@ -19,6 +19,9 @@ public static partial class torch
 
             public bool training { get; private set; } = true;
 
+            /// <summary>Whether a forward hook is registered on this module (not its submodules).</summary>
+            public bool has_forward_hooks => forwardHooks.Count > 0;
+
             /// <summary>
             /// The computation. It returns a new tensor, owned by the caller; call <see cref="call"/> rather than this,
             /// so that forward hooks run.

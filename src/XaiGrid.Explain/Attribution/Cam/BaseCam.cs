@@ -49,43 +49,12 @@ public abstract class BaseCam : AttributionMethod
     /// <summary>The layer's output for <paramref name="inputs"/> and dS_c/d(that output), each row with its own target.</summary>
     private (Tensor activations, Tensor gradients) ActivationsAndGradients(Tensor inputs, long[] targets)
     {
-        var captured = new List<Tensor>();
-        try
-        {
-            // Attribute may be called under no_grad; the backward pass needs the graph.
-            using var grad = torch.enable_grad();
-            Tensor selected;
-            using (Model.Layer(Layer).register_forward_hook((_, _, output) =>
-                   {
-                       // The output belongs to the forward call and may be disposed inside it; keep a handle of our own.
-                       captured.Add(output.alias().DetachFromDisposeScope());
-                       return null;
-                   }))
-            {
-                // Inputs that require grad give the layer's output a graph even when the weights are frozen.
-                using var x = inputs.detach().requires_grad_();
-                using var logits = Model.call(x);
-                using var index = torch.tensor(targets).unsqueeze(1);
-                using var picked = logits.gather(1, index);
-                selected = picked.sum();
-            }
-            using (selected)
-            {
-                if (captured.Count != 1)
-                    throw new InvalidOperationException(
-                        $"layer '{Layer}' of {Model.Arch} ran {captured.Count} times in one forward pass; a CAM needs exactly one output");
-                var activations = captured[0];
-                if (activations.ndim != inputs.ndim)
-                    throw new ArgumentException(
-                        $"layer '{Layer}' of {Model.Arch} outputs [{string.Join(", ", activations.shape)}]; a CAM of inputs " +
-                        $"[{string.Join(", ", inputs.shape)}] needs a layer output (N, K, {(inputs.ndim == 3 ? "L" : "H, W")}) with positions like the input's");
-                var gradients = torch.autograd.grad([selected], [activations])[0]!;
-                return (activations.detach(), gradients);
-            }
-        }
-        finally
-        {
-            foreach (var t in captured) t.Dispose();
-        }
+        using var scope = torch.NewDisposeScope();
+        var (_, activations, gradients) = Model.Backward(inputs, OneHot(targets, Model.NumClasses), Layer);
+        if (activations!.ndim != inputs.ndim)
+            throw new ArgumentException(
+                $"layer '{Layer}' of {Model.Arch} outputs [{string.Join(", ", activations.shape)}]; a CAM of inputs " +
+                $"[{string.Join(", ", inputs.shape)}] needs a layer output (N, K, {(inputs.ndim == 3 ? "L" : "H, W")}) with positions like the input's");
+        return scope.MoveToOuter(activations, gradients);
     }
 }
