@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Threading.Channels;
 using RabbitMQ.Client;
@@ -13,12 +14,15 @@ namespace XaiGrid.Orchestration.Cluster;
 /// (each slot on its own thread with its own <see cref="ICellRunner"/>), fetches artifacts from the coordinator,
 /// publishes each result and only then acknowledges the cell. A cell that throws: the error goes to the failed queue
 /// and the cell back to the work queue, to be tried again (here or on another worker) until the broker dead-letters
-/// it. A worker that dies holds no acknowledged cell: the broker hands its cells to others.
+/// it. A worker that dies holds no acknowledged cell: the broker hands its cells to others. With a log, each cell is
+/// logged as it starts and ends (<c>worker NAME: KIND cell KEY started</c>, then <c>... done in S s</c> or
+/// <c>... failed: ERROR</c>), so an operator sees what each worker is at.
 /// </summary>
 public sealed class ClusterWorker
 {
     private readonly ClusterSettings settings;
     private readonly Func<IArtifactSource, ICellRunner>? runners;
+    private readonly TextWriter? log;
     private readonly CancellationTokenSource abort = new();
     // Running cells stop on an abort or a lost connection (their results could not be sent), not on a graceful stop.
     private readonly CancellationTokenSource cells = new();
@@ -31,10 +35,12 @@ public sealed class ClusterWorker
     /// Makes each slot's cell runner; null runs cells with <see cref="CellExecutor"/> (<see cref="ExecutorCellRunner"/>)
     /// on the configured device and threads. Tests and benchmarks pass their own.
     /// </param>
-    public ClusterWorker(ClusterSettings settings, Func<IArtifactSource, ICellRunner>? runners = null)
+    /// <param name="log">Where each cell's start and end are written (thread-safe); none when null.</param>
+    public ClusterWorker(ClusterSettings settings, Func<IArtifactSource, ICellRunner>? runners = null, TextWriter? log = null)
     {
         this.settings = settings;
         this.runners = runners;
+        this.log = log;
     }
 
     public string Name => settings.Worker.Name;
@@ -66,7 +72,7 @@ public sealed class ClusterWorker
         }
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
-        await new ClusterWorker(settings).RunAsync(stop.Token);
+        await new ClusterWorker(settings, log: Console.Out).RunAsync(stop.Token);
     }
 
     /// <summary>
@@ -244,6 +250,8 @@ public sealed class ClusterWorker
                 return;
             }
 
+            var clock = Stopwatch.StartNew();
+            worker.log?.WriteLine($"worker {name}: {item.Kind} cell {item.Key} started");
             CellOutput output;
             try
             {
@@ -255,6 +263,7 @@ public sealed class ClusterWorker
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
+                worker.log?.WriteLine($"worker {name}: {item.Kind} cell {item.Key} failed: {Describe(e)}");
                 Fail(publisher, new AttemptFailure(item.Key, name, Describe(e), delivery.Number));
                 Settle(delivery, c => c.BasicNackAsync(delivery.Tag, multiple: false, requeue: true));
                 return;
@@ -272,6 +281,7 @@ public sealed class ClusterWorker
             }
             Settle(delivery, c => c.BasicAckAsync(delivery.Tag, multiple: false));
             Interlocked.Increment(ref worker.completed);
+            worker.log?.WriteLine($"worker {name}: {item.Kind} cell {item.Key} done in {clock.Elapsed.TotalSeconds:F1} s");
         }
 
         private void Fail(IChannel publisher, AttemptFailure failure)

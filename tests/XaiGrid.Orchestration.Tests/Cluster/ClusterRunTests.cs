@@ -1,7 +1,6 @@
 using XaiGrid.Orchestration.Cluster;
 using XaiGrid.Orchestration.Coordination;
 using XaiGrid.Orchestration.Tests.Runs;
-using XaiGrid.Store;
 
 namespace XaiGrid.Orchestration.Tests.Cluster;
 
@@ -31,19 +30,9 @@ public sealed class ClusterRunTests : BrokerTest
         await Task.WhenAll(workers.Select(w => w.Run)).WaitAsync(Patience);
 
         Assert.Equal(TinyExperiment.CellCount, summary.Status.Cells.Done);
-        using var expected = ResultStore.OpenReadOnly(local);
-        using var actual = ResultStore.OpenReadOnly(cluster);
-        foreach (var cell in plan.Cells)
-        {
-            var want = expected.Results(cell.Key);
-            var got = actual.Results(cell.Key);
-            Assert.Equal(want.Scalars, got.Scalars);
-            Assert.Equal(want.Tables, got.Tables);
-            // Artifacts are named by the SHA-256 of their bytes: equal hashes, equal weights and maps.
-            Assert.Equal(want.Artifacts, got.Artifacts);
-        }
+        Runs.Runs.AssertSameResults(local, cluster, plan);
         // Both workers took cells (merges too), and every artifact they read came from the coordinator over the broker.
-        Assert.Equal(["one", "two"], actual.Cells().Select(c => c.Worker).Distinct().Order());
+        Assert.Equal(["one", "two"], Runs.Runs.Cells(cluster).Select(c => c.Worker).Distinct().Order());
         Assert.Equal(TinyExperiment.CellCount, workers.Sum(w => w.Worker.Completed));
     }
 }

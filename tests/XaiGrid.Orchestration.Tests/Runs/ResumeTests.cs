@@ -18,20 +18,7 @@ public class ResumeTests
         Dictionary<string, IReadOnlyList<Execution>> before, RunSummary resumed)
     {
         Assert.False(resumed.Interrupted);
-        Assert.Equal(new CellCounts(0, 0, plan.Cells.Count, 0), resumed.Status.Cells);
-        var undone = stopped.Where(c => c.State != CellState.Done).Select(c => c.Key).Order().ToList();
-        var added = Runs.Added(before, Runs.Executions(db, plan));
-        Assert.Equal(undone, added.Keys.Order());
-        Assert.All(added.Values, n => Assert.Equal(1, n));
-        Assert.Equal(before.Values.Sum(e => e.Count) + undone.Count, resumed.Status.Computed);
-
-        // An attempt the stopped run left open is closed as interrupted by the next run, not counted as an outcome.
-        var after = Runs.Executions(db, plan);
-        foreach (var cell in stopped.Where(c => c.State == CellState.Running))
-        {
-            var open = Assert.Single(before[cell.Key], e => e.Finished is null);
-            Assert.Equal(ExecutionOutcome.Interrupted, after[cell.Key].Single(e => e.Id == open.Id).Outcome);
-        }
+        Runs.AssertResumed(db, plan, stopped, before, resumed.Status);
     }
 
     [Fact]
@@ -80,7 +67,7 @@ public class ResumeTests
             var stdout = process.StandardOutput.ReadToEndAsync();
             var stderr = process.StandardError.ReadToEndAsync();
             // Killed once training is done: the cells after it are then under way.
-            while (!process.HasExited && Counts(db).Done < 1) await Task.Delay(20);
+            while (!process.HasExited && Runs.Counts(db).Done < 1) await Task.Delay(20);
             bool exitedByItself = process.HasExited;
             process.Kill(entireProcessTree: true);
             await process.WaitForExitAsync();
@@ -106,25 +93,10 @@ public class ResumeTests
         var db = folder.File("endless.db");
         using var cancel = new CancellationTokenSource();
         var run = Runs.RunAsync(experiment, db, workers: 1, cancel: cancel.Token);
-        while (!run.IsCompleted && Counts(db).Running == 0) await Task.Delay(20);
+        while (!run.IsCompleted && Runs.Counts(db).Running == 0) await Task.Delay(20);
         cancel.Cancel();
         var summary = await run;
         Assert.True(summary.Interrupted);
         Assert.Equal(new CellCounts(TinyExperiment.CellCount - 1, 1, 0, 0), summary.Status.Cells);
-    }
-
-    /// <summary>Cells by state in the store a running process writes; none until it has created and migrated the file.</summary>
-    private static CellCounts Counts(string db)
-    {
-        if (!File.Exists(db)) return new CellCounts(0, 0, 0, 0);
-        try
-        {
-            using var store = ResultStore.OpenReadOnly(db);
-            return store.Status().Cells;
-        }
-        catch (StoreException)
-        {
-            return new CellCounts(0, 0, 0, 0);
-        }
     }
 }

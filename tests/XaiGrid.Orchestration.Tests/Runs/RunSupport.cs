@@ -126,6 +126,63 @@ internal static class Runs
     public static Dictionary<string, int> Added(Dictionary<string, IReadOnlyList<Execution>> before, Dictionary<string, IReadOnlyList<Execution>> after) =>
         after.Where(p => p.Value.Count != (before.TryGetValue(p.Key, out var b) ? b.Count : 0))
             .ToDictionary(p => p.Key, p => p.Value.Count - (before.TryGetValue(p.Key, out var b) ? b.Count : 0));
+
+    /// <summary>Cells by state in the store a running process writes; none until it has created and migrated the file.</summary>
+    public static CellCounts Counts(string db)
+    {
+        if (!File.Exists(db)) return new CellCounts(0, 0, 0, 0);
+        try
+        {
+            using var store = ResultStore.OpenReadOnly(db);
+            return store.Status().Cells;
+        }
+        catch (StoreException)
+        {
+            return new CellCounts(0, 0, 0, 0);
+        }
+    }
+
+    /// <summary>
+    /// A run resumed after one stopped part way (<paramref name="stopped"/>, <paramref name="before"/>: the cells and
+    /// attempts it left) did all the cells and executed exactly the ones not done when it stopped (those left running
+    /// included), each once; the cells done before kept their attempts as they were.
+    /// </summary>
+    public static void AssertResumed(string db, ExperimentPlan plan, IReadOnlyList<CellRecord> stopped,
+        Dictionary<string, IReadOnlyList<Execution>> before, StoreStatus resumed)
+    {
+        Assert.Equal(new CellCounts(0, 0, plan.Cells.Count, 0), resumed.Cells);
+        var undone = stopped.Where(c => c.State != CellState.Done).Select(c => c.Key).Order().ToList();
+        var after = Executions(db, plan);
+        var added = Added(before, after);
+        Assert.Equal(undone, added.Keys.Order());
+        Assert.All(added.Values, n => Assert.Equal(1, n));
+        Assert.Equal(before.Values.Sum(e => e.Count) + undone.Count, resumed.Computed);
+
+        // An attempt the stopped run left open is closed as interrupted by the next run, not counted as an outcome.
+        foreach (var cell in stopped.Where(c => c.State == CellState.Running))
+        {
+            var open = Assert.Single(before[cell.Key], e => e.Finished is null);
+            Assert.Equal(ExecutionOutcome.Interrupted, after[cell.Key].Single(e => e.Id == open.Id).Outcome);
+        }
+    }
+
+    /// <summary>
+    /// Both stores hold the same results for every cell of the plan: scalars and tables equal, and the same artifact
+    /// hashes, which name the SHA-256 of the bytes (so weights and maps are equal bit for bit).
+    /// </summary>
+    public static void AssertSameResults(string expectedDb, string actualDb, ExperimentPlan plan)
+    {
+        using var expected = ResultStore.OpenReadOnly(expectedDb);
+        using var actual = ResultStore.OpenReadOnly(actualDb);
+        foreach (var cell in plan.Cells)
+        {
+            var want = expected.Results(cell.Key);
+            var got = actual.Results(cell.Key);
+            Assert.Equal(want.Scalars, got.Scalars);
+            Assert.Equal(want.Tables, got.Tables);
+            Assert.Equal(want.Artifacts, got.Artifacts);
+        }
+    }
 }
 
 /// <summary>The xaigrid program built beside the tests (by the project reference), run as a child process.</summary>
