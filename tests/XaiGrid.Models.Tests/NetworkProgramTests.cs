@@ -19,6 +19,9 @@ public class NetworkProgramTests
         { "vgg7", [3, 3, 21, 19], "features.4" },
         { "vgg7", [3, 3, 21, 19], "features.7" },
         { "vgg7", [2, 3, 16, 16], "features.9" },
+        { "mnist-cnn", [5, 1, 28, 28], "features.2" },
+        { "mnist-cnn", [5, 1, 28, 28], "classifier.2" },
+        { "mnist1d-logistic", [4, 1, 40], "linear" },
     };
 
     private static Classifier Model(string arch, long[] shape)

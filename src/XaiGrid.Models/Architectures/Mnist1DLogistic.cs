@@ -15,9 +15,5 @@ public sealed class Mnist1DLogistic : Classifier
         register_module("linear", linear);
     }
 
-    public override Tensor forward(Tensor input)
-    {
-        using var flat = input.flatten(1);
-        return linear.call(flat);
-    }
+    protected override IReadOnlyList<ProgramStep> Steps => [ProgramStep.Flatten, ProgramStep.Of("linear", linear)];
 }

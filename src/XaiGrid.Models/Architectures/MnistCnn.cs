@@ -11,6 +11,7 @@ namespace XaiGrid.Models.Architectures;
 public sealed class MnistCnn : Classifier
 {
     private readonly Sequential features, classifier;
+    private readonly ProgramStep[] steps;
 
     public MnistCnn(int numClasses = 10, double dropout = 0.25, torch.Generator? generator = null)
         : base("mnist-cnn", [1, 28, 28], numClasses)
@@ -23,11 +24,13 @@ public sealed class MnistCnn : Classifier
             torch.nn.Linear(128, numClasses, generator: generator));
         register_module("features", features);
         register_module("classifier", classifier);
+        steps =
+        [
+            .. features.named_children().Select(c => ProgramStep.Of($"features.{c.name}", c.module)),
+            ProgramStep.Flatten,
+            .. classifier.named_children().Select(c => ProgramStep.Of($"classifier.{c.name}", c.module)),
+        ];
     }
 
-    public override Tensor forward(Tensor input)
-    {
-        using var scope = torch.NewDisposeScope();
-        return scope.MoveToOuter(classifier.call(features.call(input).flatten(1)));
-    }
+    protected override IReadOnlyList<ProgramStep> Steps => steps;
 }
