@@ -59,6 +59,10 @@ public sealed class RabbitMqTransport : ICellTransport
         publisher = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true,
             publisherConfirmationTrackingEnabled: true), cancel);
         await queues.DeclareAsync(publisher, settings.Queues, cancel);
+        // Cells still queued were sent by a coordinator of this prefix that died; this one sends every cell the store
+        // has not done again, so they would be computed twice. Cells a worker already holds are not purged: their
+        // results still arrive and count.
+        await publisher.QueuePurgeAsync(queues.Work, cancel);
         await Consume(queues.Results, prefetch: 16, ResultConsumer, cancel);
         await Consume(queues.Failed, prefetch: 16, FailureConsumer, cancel);
         await Consume(queues.Artifacts, prefetch: 1, ArtifactConsumer, cancel);

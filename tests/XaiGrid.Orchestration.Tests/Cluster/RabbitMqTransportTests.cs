@@ -37,6 +37,25 @@ public sealed class RabbitMqTransportTests : BrokerTest
     }
 
     [Fact]
+    public async Task A_starting_coordinator_purges_the_cells_a_dead_one_left_queued()
+    {
+        // The new coordinator sends every cell its store has not done again, so the old copies would run twice.
+        var none = new MemoryArtifacts(new Dictionary<string, byte[]>());
+        var train = Key("train");
+        await using (var dead = new RabbitMqTransport(Settings(), none))
+        {
+            await dead.StartAsync(_ => { }, CancellationToken.None);
+            for (int i = 0; i < 5; i++) await dead.SendAsync(SquareCell(i, train), CancellationToken.None);
+        }
+        await using var next = new RabbitMqTransport(Settings(), none);
+        Assert.Equal(5u, await Waiting(next.Queues.Work));
+        await next.StartAsync(_ => { }, CancellationToken.None);
+        Assert.Equal(0u, await Waiting(next.Queues.Work));
+        await next.SendAsync(SquareCell(7, train), CancellationToken.None);
+        Assert.Equal(1u, await Waiting(next.Queues.Work));
+    }
+
+    [Fact]
     public async Task Cells_go_to_workers_and_their_results_come_back_once_each()
     {
         var log = new ReportLog();
