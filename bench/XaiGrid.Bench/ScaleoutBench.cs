@@ -1,22 +1,25 @@
 using System.Diagnostics;
+using XaiGrid.Orchestration.Cluster;
 using XaiGrid.Orchestration.Coordination;
-using XaiGrid.Orchestration.Transport;
 using XaiGrid.Store;
 using XaiGrid.Torch;
 
 namespace XaiGrid.Bench;
 
 /// <summary>
-/// How the in-process orchestrator scales with workers (one libtorch thread each): the quickstart experiment run
-/// whole, in this process, on a fresh database per worker count, as `xaigrid run --workers W --threads 1` runs it.
-/// Stage times come from the cells' start and finish times in the database. The explanation stage is the maps'
-/// partials, merges and metrics; it is timed from the last training cell's end to its last cell's end (the span the
-/// experiment waits for it), and also as its own span (first start to last end) and as the sum of its cells' times
-/// (the work, which a second worker should not grow).
+/// How cluster mode scales with worker processes (one libtorch thread each), run as a user scaling out runs it: per
+/// worker count W, a fresh database, W <c>xaigrid worker</c> processes and one <c>xaigrid coordinator</c> process on the
+/// quickstart experiment, through a RabbitMQ broker on a queue prefix of the run's own. Stage times come from the cells'
+/// start and finish times in the database. The explanation stage is the maps' partials, merges and metrics; it is timed
+/// from the last training cell's end to its last cell's end (the span the experiment waits for it), and also as its own
+/// span (first start to last end). Its work (which a second worker should not grow) is the sum of the workers' own times
+/// for its cells, from their logs: in cluster mode a cell's start in the database is when the coordinator published it,
+/// and cells wait in the queue from there.
 /// </summary>
 public static class ScaleoutBench
 {
-    public const string Usage = "[experiment.yaml (experiments/quickstart.yaml)] [--max-workers 2]";
+    public const string Usage = "[experiment.yaml (experiments/quickstart.yaml)] [--max-workers 2] " +
+        $"[--broker amqp://user:password@host:port/vhost (default ${ClusterSettingsLoader.UrlVariable}, else {ClusterProcesses.TestBrokerUrl})]";
 
     public static int Run(string[] args)
     {
@@ -26,25 +29,65 @@ public static class ScaleoutBench
             experiment = Path.GetFullPath(args[0]);
             args = args[1..];
         }
-        int maxWorkers = OrchestrationBench.Flags(args, Usage, "--max-workers").GetValueOrDefault("--max-workers", 2);
+        int maxWorkers = 2;
+        string url = Environment.GetEnvironmentVariable(ClusterSettingsLoader.UrlVariable) is { Length: > 0 } set ? set : ClusterProcesses.TestBrokerUrl;
+        for (int i = 0; i < args.Length; i += 2)
+        {
+            if (i + 1 >= args.Length) throw new ArgumentException($"option {args[i]} needs a value; {Usage}");
+            switch (args[i])
+            {
+                case "--max-workers" when int.TryParse(args[i + 1], out var n) && n > 0:
+                    maxWorkers = n;
+                    break;
+                case "--max-workers":
+                    throw new ArgumentException($"--max-workers takes a positive integer, got '{args[i + 1]}'");
+                case "--broker":
+                    url = args[i + 1];
+                    break;
+                default:
+                    throw new ArgumentException($"unknown option {args[i]}; {Usage}");
+            }
+        }
+        try
+        {
+            ClusterProcesses.CheckBroker(url).GetAwaiter().GetResult();
+        }
+        catch (InvalidDataException e)
+        {
+            throw new ArgumentException(e.Message, e);
+        }
+        catch (InvalidOperationException e)
+        {
+            Console.Error.WriteLine(e.Message);
+            return 1;
+        }
         // Relative data paths in experiment files resolve against the working folder: the repository root.
         Directory.SetCurrentDirectory(Measure.RepoFile());
         torch.set_num_threads(1);
         var plan = ExperimentRunner.Plan(experiment);
-        Console.WriteLine($"scale-out: {Path.GetFileName(experiment)}, {plan.Cells.Count} cells, in-process workers with 1 libtorch thread each, " +
-            $"{Environment.ProcessorCount} cores");
-        Console.WriteLine($"{"workers",7}  {"whole",8}  {"training",8}  {"explain after training",22}  {"explain span",12}  {"explain work",12}  " +
-            "rest after explain  load average 1 min (before, after)");
-        Console.WriteLine($"this machine now runs two single-thread libtorch loops in one process {Ceiling():F2}x as fast as one " +
+        Console.WriteLine($"scale-out: {Path.GetFileName(experiment)}, {plan.Cells.Count} cells, xaigrid worker processes with 1 libtorch thread each " +
+            $"and an xaigrid coordinator process, {Environment.ProcessorCount} cores");
+        Console.WriteLine($"this machine now runs two single-thread libtorch loops at once {Ceiling():F2}x as fast as one " +
             "(the most a second worker can give while others share the cores)");
+        Console.WriteLine($"{"workers",7}  {"whole",8}  {"training",8}  {"explain after training",22}  {"explain span",12}  {"explain work",12}  " +
+            $"{"rest after explain",18}  {"CPU coordinator",15}  {"CPU workers",11}  load average 1 min (before, after)");
         var results = new List<Stages>();
         for (int workers = 1; workers <= maxWorkers; workers++)
         {
             string loadBefore = Measure.LoadAverage();
-            var r = RunOnce(experiment, workers);
+            Stages r;
+            try
+            {
+                r = RunOnce(experiment, workers, url).GetAwaiter().GetResult();
+            }
+            catch (InvalidOperationException e)
+            {
+                Console.Error.WriteLine(e.Message);
+                return 1;
+            }
             results.Add(r);
             Console.WriteLine($"{workers,7}  {r.Whole,7:F1}s  {r.Training,7:F1}s  {r.ExplainAfterTraining,21:F1}s  {r.ExplainSpan,11:F1}s  {r.ExplainWork,11:F1}s  " +
-                $"{r.Rest,17:F1}s  {loadBefore}, {Measure.LoadAverage()}");
+                $"{r.Rest,17:F1}s  {r.CoordinatorCpu,14:F1}s  {r.WorkersCpu,10:F1}s  {loadBefore}, {Measure.LoadAverage()}");
         }
         for (int w = 1; w < results.Count; w++)
             Console.WriteLine($"speed-up of {w + 1} workers over 1: whole {results[0].Whole / results[w].Whole:F2}x, training {results[0].Training / results[w].Training:F2}x, " +
@@ -80,33 +123,53 @@ public static class ScaleoutBench
         return 2 * alone / together;
     }
 
-    /// <summary>Seconds: the whole run; first cell start to last training end; the explanation stage three ways; the rest.</summary>
-    private sealed record Stages(double Whole, double Training, double ExplainAfterTraining, double ExplainSpan, double ExplainWork, double Rest);
+    /// <summary>
+    /// Seconds: the coordinator process's life; first cell start to last training end; the explanation stage three ways;
+    /// the rest; then the CPU the coordinator used, and the workers from its start until they were stopped.
+    /// </summary>
+    private sealed record Stages(double Whole, double Training, double ExplainAfterTraining, double ExplainSpan, double ExplainWork, double Rest,
+        double CoordinatorCpu, double WorkersCpu);
 
-    private static Stages RunOnce(string experiment, int workers)
+    private static async Task<Stages> RunOnce(string experiment, int workerCount, string url)
     {
         var folder = Directory.CreateTempSubdirectory("xaigrid-scaleout-");
         try
         {
             var db = Path.Combine(folder.FullName, "scaleout.db");
-            var plan = ExperimentRunner.Plan(experiment);
-            long start = Stopwatch.GetTimestamp();
-            var summary = ExperimentRunner.RunAsync(experiment, plan, db, new InProcessTransport(db, workers, threadsPerWorker: 1)).GetAwaiter().GetResult();
-            double whole = Stopwatch.GetElapsedTime(start).TotalSeconds;
-            if (summary.Status.Cells.Done != plan.Cells.Count)
-                throw new InvalidOperationException($"{summary.Status.Cells.Failed} of {plan.Cells.Count} cells failed; see {db}");
+            double whole, coordinatorCpu, workersCpu;
+            List<XaigridProcess> workers;
+            await using (var cluster = await ClusterProcesses.StartAsync(folder.FullName, url))
+            {
+                workers = Enumerable.Range(1, workerCount).Select(i => cluster.Worker($"w{i}")).ToList();
+                await cluster.WaitForConsumers(workerCount);
+                double workersBefore = workers.Sum(w => w.CpuSeconds), exitedBefore = ClusterProcesses.ExitedChildrenCpuSeconds();
+                long start = Stopwatch.GetTimestamp();
+                var coordinator = cluster.Coordinator(experiment, db);
+                await cluster.WaitForExit(coordinator, 0);
+                whole = Stopwatch.GetElapsedTime(start).TotalSeconds;
+                coordinatorCpu = ClusterProcesses.ExitedChildrenCpuSeconds() - exitedBefore;
+                workersCpu = workers.Sum(w => w.CpuSeconds) - workersBefore;
+                foreach (var w in workers) w.Terminate();
+                foreach (var w in workers) await cluster.WaitForExit(w, 0);
+            }
 
             using var store = ResultStore.OpenReadOnly(db);
-            var cells = store.Cells(experimentId: summary.ExperimentId);
+            var cells = store.Cells();
+            if (cells.Count(c => c.State == CellState.Done) != cells.Count)
+                throw new InvalidOperationException($"{cells.Count(c => c.State != CellState.Done)} of {cells.Count} cells not done after the coordinator exited 0");
             bool IsExplanation(CellRecord c) => c.Stage is "explain" or "evaluate" || c.Kind == "merge-maps";
             var first = cells.Min(c => c.Started!.Value);
             var trainEnd = cells.Where(c => c.Stage == "train").Max(c => c.Finished!.Value);
             var explanation = cells.Where(IsExplanation).ToList();
             var explainEnd = explanation.Max(c => c.Finished!.Value);
             var end = cells.Max(c => c.Finished!.Value);
+            // A cell run twice (redelivered after a worker lost its connection) counts twice: both runs were work.
+            var workSeconds = workers.SelectMany(w => w.CellSeconds).GroupBy(p => p.Key).ToDictionary(g => g.Key, g => g.Sum(p => p.Value));
+            double Work(CellRecord c) => workSeconds.TryGetValue(c.Key, out var s)
+                ? s : throw new InvalidOperationException($"no worker logged {c.Kind} cell {c.Key} as started and done");
             return new Stages(whole, (trainEnd - first).TotalSeconds, (explainEnd - trainEnd).TotalSeconds,
-                (explainEnd - explanation.Min(c => c.Started!.Value)).TotalSeconds, explanation.Sum(c => c.Duration!.Value.TotalSeconds),
-                (end - explainEnd).TotalSeconds);
+                (explainEnd - explanation.Min(c => c.Started!.Value)).TotalSeconds, explanation.Sum(Work),
+                (end - explainEnd).TotalSeconds, coordinatorCpu, workersCpu);
         }
         finally
         {
