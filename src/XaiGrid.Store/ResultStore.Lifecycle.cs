@@ -99,21 +99,25 @@ public sealed partial class ResultStore
         """, r => new Execution(r.GetInt64(0), r.GetString(1), Text(r, 2), Time(r.GetInt64(3)), Time(r, 4),
             r.IsDBNull(5) ? null : ExecutionOutcomes.Parse(r.GetString(5)), Text(r, 6)), ("$key", key));
 
-    /// <summary>The results of a done cell (empty for any other); NaN scalars come back as NaN.</summary>
-    public CellResults Results(string key) => Read(() =>
+    /// <summary>
+    /// The results of a done cell (empty for any other); NaN scalars come back as NaN. Without
+    /// <paramref name="tables"/>, only scalars and artifacts (what a dependent cell needs, and cheap to read).
+    /// </summary>
+    public CellResults Results(string key, bool tables = true) => Read(() =>
     {
         StateOf(key);
         var scalars = new Dictionary<string, double>();
-        var tables = new Dictionary<string, string>();
-        foreach (var (name, number, json) in Query("SELECT name, number, json FROM results WHERE cell_key = $key ORDER BY name",
+        var tableJson = new Dictionary<string, string>();
+        string which = tables ? "" : " AND json IS NULL";
+        foreach (var (name, number, json) in Query($"SELECT name, number, json FROM results WHERE cell_key = $key{which} ORDER BY name",
                      r => (r.GetString(0), r.IsDBNull(1) ? double.NaN : r.GetDouble(1), Text(r, 2)), ("$key", key)))
         {
             if (json is null) scalars[name] = number;
-            else tables[name] = json;
+            else tableJson[name] = json;
         }
         var artifacts = Query("SELECT name, artifact_hash FROM artifact_refs WHERE cell_key = $key ORDER BY name",
             r => (r.GetString(0), r.GetString(1)), ("$key", key)).ToDictionary(p => p.Item1, p => p.Item2);
-        return new CellResults { Scalars = scalars, Tables = tables, Artifacts = artifacts };
+        return new CellResults { Scalars = scalars, Tables = tableJson, Artifacts = artifacts };
     });
 
     private CellState StateOf(string key)

@@ -138,7 +138,10 @@ public sealed class Coordinator : Actor<CoordinatorMessage>
         if (!await sink.Ask<bool>(reply => new SinkMessage.Started(key, null, reply))) return;
         attempts[key] = attempts.GetValueOrDefault(key) + 1;
         inFlight.Add(key);
-        var dependencies = cell.Dependencies.Select(d => new DependencyResult(d, reader.GetCell(d).Kind, reader.Results(d))).ToList();
+        // Executors read their dependencies' scalars and artifacts, never their tables: a training history of
+        // thousands of rows, encoded into every cell that depends on the training, made the coordinator's CPU the
+        // bottleneck of a cluster run.
+        var dependencies = cell.Dependencies.Select(d => new DependencyResult(d, reader.GetCell(d).Kind, reader.Results(d, tables: false))).ToList();
         await transport.SendAsync(new WorkItem(key, cell.Kind, cell.Parameters, dependencies, ""), cancel);
     }
 

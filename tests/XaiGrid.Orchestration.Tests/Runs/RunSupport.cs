@@ -106,6 +106,20 @@ internal static class Runs
         return await ExperimentRunner.RunAsync(experiment, plan, db, transport, options, cancel).WaitAsync(Limit);
     }
 
+    /// <summary>
+    /// The real executor, each cell then held 20 ms more. The tiny experiment's cells take about a millisecond, less
+    /// than the coordinator needs to hand out the next, so the worker that just finished would take every cell; held,
+    /// the cells are shared between the workers, as a real experiment's are.
+    /// </summary>
+    public static Func<WorkItem, CellOutput> Held(string db) => item =>
+    {
+        using var artifacts = new StoreArtifactSource(db);
+        using var context = new WorkerContext(artifacts);
+        var output = new CellExecutor(context).Execute(item);
+        Thread.Sleep(20);
+        return output;
+    };
+
     /// <summary>Stands in for every executor: the coordination is what is tested, not the cells' work.</summary>
     public static CellOutput Nothing(WorkItem item) => new();
 

@@ -29,7 +29,7 @@ public sealed class TinyRun : IAsyncLifetime
     {
         Experiment = TinyExperiment.Write(Folder);
         Plan = ExperimentRunner.Plan(Experiment);
-        Summary = await Runs.RunAsync(Experiment, Db, workers: 2);
+        Summary = await Runs.RunAsync(Experiment, Db, workers: 2, execute: Runs.Held(Db));
     }
 
     public Task DisposeAsync()
