@@ -54,9 +54,9 @@ public class ResumeTests
     public async Task KilledProcessResumesWithTheCellsItLeftUndone()
     {
         using var folder = new TempFolder();
-        // RISE with 4000 masks in cells of 1000: 12 partials of seconds in all after training, so the process is still
-        // at work when the poll below sees training done.
-        var heavier = TinyExperiment.With(TinyExperiment.With(TinyExperiment.Yaml, "masks: 64", "masks: 4000"), "samples_per_cell: 32", "samples_per_cell: 1000");
+        // RISE with 200,000 masks in cells of 50,000: 12 partials of seconds in all after training, so the process is
+        // still at work when the poll below sees training done.
+        var heavier = TinyExperiment.With(TinyExperiment.With(TinyExperiment.Yaml, "masks: 64", "masks: 200000"), "samples_per_cell: 32", "samples_per_cell: 50000");
         var experiment = TinyExperiment.Write(folder.Path, heavier);
         var db = folder.File("killed.db");
         var plan = ExperimentRunner.Plan(experiment);
