@@ -1,3 +1,4 @@
+using System.Buffers;
 using XaiGrid.Models.Architectures;
 using XaiGrid.Torch;
 
@@ -55,22 +56,54 @@ public sealed class Lime(Classifier model, long window, long samples = 1000, dou
         return [count + 1, count + 2];
     }
 
+    /// <summary>
+    /// Everything but the forward pass runs in managed arrays: a block's samples, perturbed inputs and regression
+    /// terms are a few hundred thousand numbers, which tensor operations of a few microseconds each took longer to
+    /// build than the network took to score them. Each term is the same arithmetic, sample by sample, whatever the block.
+    /// </summary>
     protected override Tensor SampleTerms(Tensor x, long target, long id, long start, long end)
     {
-        using var scope = torch.NewDisposeScope();
-        long[] size = x.shape[1..];
-        var (segmentOf, count) = Segments(size);
-        long n = end - start;
-        var z = Seeds.Rows(SampleSeeds(id, start, end), Seeds.Draw.Uniform([count]))[0].lt(0.5).to(ScalarType.Float64);
-        var keep = z.index_select(1, torch.tensor(segmentOf)).to(x.dtype).view([n, 1, .. size]);
-        var perturbed = x.unsqueeze(0) * keep + (1 - keep) * Baseline;
-        var y = TargetScores(perturbed, Enumerable.Repeat(target, (int)n).ToArray(), softmax: true).to(ScalarType.Float64);
-        // cos(z, 1) = |z|_1 / (sqrt(|z|_1) sqrt(S)) = sqrt(k / S); with nothing kept it is 0, as sklearn's cosine distance.
-        var distance = 1 - (z.sum(1) / count).sqrt();
-        var weights = (-distance.square() / (KernelWidth * KernelWidth)).exp();
-        var design = torch.cat([torch.ones([n, 1], ScalarType.Float64), z], 1);
-        var withResponse = torch.cat([design, y.unsqueeze(1)], 1);
-        return scope.MoveToOuter(weights.view(n, 1, 1) * design.unsqueeze(2) * withResponse.unsqueeze(1));
+        var (segmentOf, count) = Segments(x.shape[1..]);
+        int n = (int)(end - start), segments = (int)count, width = segments + 2;
+        float[] uniform, input = x.contiguous().to(ScalarType.Float32).data<float>();
+        using (var draws = Seeds.Rows(SampleSeeds(id, start, end), Seeds.Draw.Uniform([count]))[0]) uniform = draws.data<float>();
+        // Pooled: a block's arrays are over the large-object threshold, and a new one per block kept the GC busy.
+        var perturbed = ArrayPool<float>.Shared.Rent(n * input.Length);
+        var terms = ArrayPool<double>.Shared.Rent(n * (segments + 1) * width);
+        try
+        {
+            for (int r = 0; r < n; r++)
+                for (int i = 0; i < input.Length; i++)
+                {
+                    float keep = uniform[r * segments + segmentOf[i % segmentOf.Length]] < 0.5f ? 1f : 0f;
+                    perturbed[r * input.Length + i] = input[i] * keep + (1 - keep) * (float)Baseline;
+                }
+            float[] y;
+            using (var batch = torch.tensor<float>(perturbed.AsSpan(0, n * input.Length), [n, .. x.shape]))
+            using (var scores = TargetScores(batch, Enumerable.Repeat(target, n).ToArray(), softmax: true))
+                y = scores.to(ScalarType.Float32).data<float>();
+
+            var row = new double[width];
+            for (int r = 0; r < n; r++)
+            {
+                row[0] = 1;
+                double kept = 0;
+                for (int j = 0; j < segments; j++) kept += row[j + 1] = uniform[r * segments + j] < 0.5f ? 1 : 0;
+                row[width - 1] = y[r];
+                // cos(z, 1) = |z|_1 / (sqrt(|z|_1) sqrt(S)) = sqrt(k / S); with nothing kept it is 0, as sklearn's cosine distance.
+                double distance = 1 - Math.Sqrt(kept / segments);
+                double weight = Math.Exp(-(distance * distance) / (KernelWidth * KernelWidth));
+                int offset = r * (segments + 1) * width;
+                for (int a = 0; a <= segments; a++)
+                    for (int b = 0; b < width; b++) terms[offset + a * width + b] = weight * row[a] * row[b];
+            }
+            return torch.tensor<double>(terms.AsSpan(0, n * (segments + 1) * width), [n, segments + 1, width]);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(perturbed);
+            ArrayPool<double>.Shared.Return(terms);
+        }
     }
 
     protected override Tensor Scale(Tensor mean, long[] inputShape)

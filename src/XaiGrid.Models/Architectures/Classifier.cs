@@ -62,6 +62,7 @@ public abstract class Classifier : torch.nn.Module
     /// <summary>Whether explanation passes may run the native program (tests turn it off to compare it with the modules).</summary>
     public bool UseProgram { get; set; } = true;
 
+    private readonly Lock programLock = new();
     private NetworkProgram? program;
     private bool compiled;
 
@@ -73,12 +74,15 @@ public abstract class Classifier : torch.nn.Module
     {
         if (!UseProgram || training || Steps is null || x.dtype != ScalarType.Float32 || x.device.type != DeviceType.CPU) return null;
         if (named_modules().Any(m => m.module.has_forward_hooks)) return null;
-        if (!compiled)
+        lock (programLock)
         {
-            program = NetworkProgram.TryCompile(Steps, InputShape.Length + 1);
-            compiled = true;
+            if (!compiled)
+            {
+                program = NetworkProgram.TryCompile(Steps, InputShape.Length + 1);
+                compiled = true;
+            }
+            return program;
         }
-        return program;
     }
 
     /// <summary>Whether <see cref="Logits"/> and <see cref="Backward"/> run <paramref name="x"/> as the native program.</summary>

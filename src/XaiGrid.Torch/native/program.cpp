@@ -9,9 +9,10 @@
 #include <ATen/Parallel.h>
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include <cstring>
 #include <map>
 #include <mutex>
-#include <stdexcept>
+#include <unordered_map>
 
 namespace {
 using namespace dnnl;
@@ -64,7 +65,7 @@ struct Packed {
 
 // One step's primitives for one input shape.
 struct StepPlan {
-  memory::dims in_dims, out_dims;
+  memory::dims out_dims;
   memory::desc src, dst;  // what the forward primitive reads and writes
   primitive fwd;
   memory::desc weights_plain, fwd_weights, bias;
@@ -100,9 +101,12 @@ class Program {
     auto& plan = plan_for(dims, weights, biases);
     stream s(cpu());
 
-    // Forward: outputs[i] is step i's output, in the layout its primitive chose.
+    // Forward: outputs[i] is step i's output, in the layout its primitive chose. A ReLU overwrites its input (the
+    // step before it, unless that is the caller's x) and its backward pass reads its output, so a pass keeps one
+    // buffer per convolution and ReLU pair, not two: on vgg7's 150 x 150 tiles each is hundreds of MB per batch.
     std::vector<memory> inputs(steps_.size()), outputs(steps_.size()), workspaces(steps_.size());
     memory current(plain(dims), cpu(), input.data_ptr());
+    bool owned = false;  // whether `current` is a buffer of this pass rather than the caller's x
     for (size_t i = 0; i < steps_.size(); i++) {
       auto& p = plan[i];
       if (p.identity) {
@@ -110,7 +114,8 @@ class Program {
         continue;
       }
       inputs[i] = in_layout(current, p.src, s);
-      outputs[i] = memory(p.dst, cpu());
+      bool reordered = inputs[i].get_data_handle() != current.get_data_handle();
+      outputs[i] = steps_[i].kind == Relu && (owned || reordered) ? inputs[i] : memory(p.dst, cpu());
       std::unordered_map<int, memory> args{{DNNL_ARG_SRC, inputs[i]}, {DNNL_ARG_DST, outputs[i]}};
       if (steps_[i].kind == Conv || steps_[i].kind == Linear) {
         args[DNNL_ARG_WEIGHTS] = p.fwd_packed.get(weights[i], p.weights_plain, p.fwd_weights, s);
@@ -121,10 +126,13 @@ class Program {
         args[DNNL_ARG_WORKSPACE] = workspaces[i];
       }
       p.fwd.execute(s, args);
+      // Read now: a ReLU after this step may overwrite it.
+      if (static_cast<int64_t>(i) == at) *activation = to_tensor(outputs[i], p.out_dims, s);
       current = outputs[i];
+      owned = true;
     }
+    if (at >= 0 && plan[at].identity) *activation = to_tensor(outputs[at], plan[at].out_dims, s);
     *logits = to_tensor(current, plan.back().out_dims, s);
-    if (at >= 0) *activation = to_tensor(outputs[at], plan[at].out_dims, s);
     if (!seed.defined()) {
       s.wait();
       return;
@@ -149,7 +157,7 @@ class Program {
           args[DNNL_ARG_WEIGHTS] = p.bwd_packed.get(weights[i], p.weights_plain, p.bwd_weights, s);
           break;
         case Relu:
-          args[DNNL_ARG_SRC] = inputs[i];
+          args[DNNL_ARG_DST] = outputs[i];
           break;
         case MaxPool:
           args[DNNL_ARG_WORKSPACE] = workspaces[i];
@@ -193,7 +201,6 @@ class Program {
     for (size_t i = 0; i < steps_.size(); i++) {
       const Step& step = steps_[i];
       auto& p = plan[i];
-      p.in_dims = in;
       switch (step.kind) {
         case Conv: {
           TORCH_CHECK(in.size() == 4, "step ", i, ": a convolution needs a (N, C, H, W) input");
@@ -226,9 +233,11 @@ class Program {
         }
         case Relu: {
           p.out_dims = in;
-          auto fd = eltwise_forward::desc(prop_kind::forward_training, algorithm::eltwise_relu, current, 0.f, 0.f);
+          // Differentiated from its output, which the forward pass may write over its input.
+          auto fd = eltwise_forward::desc(prop_kind::forward_training, algorithm::eltwise_relu_use_dst_for_bwd,
+                                          current, 0.f, 0.f);
           eltwise_forward::primitive_desc fpd(fd, cpu());
-          auto bd = eltwise_backward::desc(algorithm::eltwise_relu, current, current, 0.f, 0.f);
+          auto bd = eltwise_backward::desc(algorithm::eltwise_relu_use_dst_for_bwd, current, current, 0.f, 0.f);
           eltwise_backward::primitive_desc bpd(bd, cpu(), fpd);
           p.src = fpd.src_desc();
           p.dst = fpd.dst_desc();
@@ -318,8 +327,9 @@ class Program {
   std::mutex mutex_;
 };
 
-// oneDNN reports failures as dnnl::error, which is a std::exception: XG_CATCH keeps its message.
 }  // namespace
+
+// oneDNN reports failures as dnnl::error, a std::exception: XG_CATCH passes its message on.
 
 // kinds[i] is a Kind; params holds 6 values per step: kernel (2), stride (2), padding (2), height first.
 XG_API void* xg_program_new(int n, const int32_t* kinds, const int64_t* params, int one_d) {

@@ -15,12 +15,15 @@ public sealed class GradCamPlusPlus(Classifier model, string layer) : BaseCam(mo
 
     protected override Tensor ChannelWeights(Tensor activations, Tensor gradients)
     {
-        using var scope = torch.NewDisposeScope();
         var positions = PositionAxes(gradients);
-        var g2 = gradients.square();
-        var g3 = g2 * gradients;
-        var sumA = activations.sum(positions, keepdim: true);
-        var alpha = g2 / (2 * g2 + sumA * g3 + Epsilon);
-        return scope.MoveToOuter((alpha * gradients.relu()).sum(positions));
+        // In place: a vgg7 batch's float64 gradients are tens of MB, and a temporary per term kept them all alive.
+        using var sumA = activations.sum(positions, keepdim: true);
+        using var alpha = gradients.square();
+        using var denominator = sumA * alpha;
+        denominator.mul_(gradients).add_(alpha, 2).add_(Epsilon);
+        alpha.div_(denominator);
+        using var positive = gradients.relu();
+        alpha.mul_(positive);
+        return alpha.sum(positions);
     }
 }
