@@ -18,7 +18,7 @@ namespace XaiGrid.Bench;
 /// </summary>
 public static class ScaleoutBench
 {
-    public const string Usage = "[experiment.yaml (experiments/quickstart.yaml)] [--max-workers 2] " +
+    public const string Usage = "[experiment.yaml (experiments/quickstart.yaml)] [--max-workers 2] [--reps 1] " +
         $"[--broker amqp://user:password@host:port/vhost (default ${ClusterSettingsLoader.UrlVariable}, else {ClusterProcesses.TestBrokerUrl})]";
 
     public static int Run(string[] args)
@@ -29,7 +29,7 @@ public static class ScaleoutBench
             experiment = Path.GetFullPath(args[0]);
             args = args[1..];
         }
-        int maxWorkers = 2;
+        int maxWorkers = 2, reps = 1;
         string url = Environment.GetEnvironmentVariable(ClusterSettingsLoader.UrlVariable) is { Length: > 0 } set ? set : ClusterProcesses.TestBrokerUrl;
         for (int i = 0; i < args.Length; i += 2)
         {
@@ -41,6 +41,11 @@ public static class ScaleoutBench
                     break;
                 case "--max-workers":
                     throw new ArgumentException($"--max-workers takes a positive integer, got '{args[i + 1]}'");
+                case "--reps" when int.TryParse(args[i + 1], out var n) && n > 0:
+                    reps = n;
+                    break;
+                case "--reps":
+                    throw new ArgumentException($"--reps takes a positive integer, got '{args[i + 1]}'");
                 case "--broker":
                     url = args[i + 1];
                     break;
@@ -71,27 +76,37 @@ public static class ScaleoutBench
             "(the most a second worker can give while others share the cores)");
         Console.WriteLine($"{"workers",7}  {"whole",8}  {"training",8}  {"explain after training",22}  {"explain span",12}  {"explain work",12}  " +
             $"{"rest after explain",18}  {"CPU coordinator",15}  {"CPU workers",11}  load average 1 min (before, after)");
-        var results = new List<Stages>();
-        for (int workers = 1; workers <= maxWorkers; workers++)
+        // Rounds of 1..max workers, interleaved so that a change in the machine's load falls on every worker count alike;
+        // the speed-ups are medians over the rounds.
+        var results = Enumerable.Range(0, maxWorkers).Select(_ => new List<Stages>()).ToArray();
+        for (int round = 0; round < reps; round++)
+            for (int workers = 1; workers <= maxWorkers; workers++)
+            {
+                string loadBefore = Measure.LoadAverage();
+                Stages r;
+                try
+                {
+                    r = RunOnce(experiment, workers, url).GetAwaiter().GetResult();
+                }
+                catch (InvalidOperationException e)
+                {
+                    Console.Error.WriteLine(e.Message);
+                    return 1;
+                }
+                results[workers - 1].Add(r);
+                Console.WriteLine($"{workers,7}  {r.Whole,7:F1}s  {r.Training,7:F1}s  {r.ExplainAfterTraining,21:F1}s  {r.ExplainSpan,11:F1}s  {r.ExplainWork,11:F1}s  " +
+                    $"{r.Rest,17:F1}s  {r.CoordinatorCpu,14:F1}s  {r.WorkersCpu,10:F1}s  {loadBefore}, {Measure.LoadAverage()}");
+            }
+        double Median(IEnumerable<double> values)
         {
-            string loadBefore = Measure.LoadAverage();
-            Stages r;
-            try
-            {
-                r = RunOnce(experiment, workers, url).GetAwaiter().GetResult();
-            }
-            catch (InvalidOperationException e)
-            {
-                Console.Error.WriteLine(e.Message);
-                return 1;
-            }
-            results.Add(r);
-            Console.WriteLine($"{workers,7}  {r.Whole,7:F1}s  {r.Training,7:F1}s  {r.ExplainAfterTraining,21:F1}s  {r.ExplainSpan,11:F1}s  {r.ExplainWork,11:F1}s  " +
-                $"{r.Rest,17:F1}s  {r.CoordinatorCpu,14:F1}s  {r.WorkersCpu,10:F1}s  {loadBefore}, {Measure.LoadAverage()}");
+            var sorted = values.Order().ToArray();
+            return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
         }
-        for (int w = 1; w < results.Count; w++)
-            Console.WriteLine($"speed-up of {w + 1} workers over 1: whole {results[0].Whole / results[w].Whole:F2}x, training {results[0].Training / results[w].Training:F2}x, " +
-                $"explain after training {results[0].ExplainAfterTraining / results[w].ExplainAfterTraining:F2}x, explain span {results[0].ExplainSpan / results[w].ExplainSpan:F2}x");
+        double SpeedUp(int w, Func<Stages, double> stage) => Median(Enumerable.Range(0, reps).Select(k => stage(results[0][k]) / stage(results[w][k])));
+        for (int w = 1; w < maxWorkers; w++)
+            Console.WriteLine($"speed-up of {w + 1} workers over 1 (median of {reps} rounds): whole {SpeedUp(w, s => s.Whole):F2}x, " +
+                $"training {SpeedUp(w, s => s.Training):F2}x, explain after training {SpeedUp(w, s => s.ExplainAfterTraining):F2}x, " +
+                $"explain span {SpeedUp(w, s => s.ExplainSpan):F2}x");
         return 0;
     }
 
