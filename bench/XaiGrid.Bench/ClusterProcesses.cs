@@ -1,9 +1,8 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
-using System.Text.RegularExpressions;
 using RabbitMQ.Client;
 using XaiGrid.Orchestration.Cluster;
+using XaiGrid.Testing;
 
 namespace XaiGrid.Bench;
 
@@ -13,7 +12,7 @@ namespace XaiGrid.Bench;
 /// the broker URL in its environment (credentials never on a command line). On dispose every process still running is
 /// killed and the prefix's queues are deleted.
 /// </summary>
-public sealed class ClusterProcesses : IAsyncDisposable
+internal sealed class ClusterProcesses : IAsyncDisposable
 {
     /// <summary>The broker of <c>tests/cluster/rabbitmq.sh start</c>.</summary>
     public const string TestBrokerUrl = "amqp://guest:guest@127.0.0.1:5673/";
@@ -139,7 +138,7 @@ public sealed class ClusterProcesses : IAsyncDisposable
             throw new InvalidOperationException($"{dead.Name} exited with {dead.ExitCode} while waiting for {what}\n{Transcript()}");
     }
 
-    private string Transcript() => string.Join("\n", processes.Select(p => p.Transcript()));
+    private string Transcript() => string.Join("\n", processes.Select(p => p.Transcript(40)));
 
     /// <summary>CPU seconds (user and system) of this process's children that have exited and been reaped.</summary>
     public static double ExitedChildrenCpuSeconds()
@@ -161,105 +160,5 @@ public sealed class ClusterProcesses : IAsyncDisposable
         await ClusterQueues.For(settings.Queues).DeleteAsync(channel, CancellationToken.None);
         await channel.DisposeAsync();
         await connection.DisposeAsync();
-    }
-}
-
-/// <summary>One xaigrid process, what it printed, and how long each cell its worker log names took, timed as its lines arrive.</summary>
-public sealed partial class XaigridProcess : IDisposable
-{
-    private readonly Process process;
-    private readonly ConcurrentQueue<string> output = new();
-    private readonly ConcurrentDictionary<string, long> started = new();
-    private readonly ConcurrentDictionary<string, double> cellSeconds = new();
-
-    public XaigridProcess(string name, ProcessStartInfo start)
-    {
-        Name = name;
-        process = new Process { StartInfo = start };
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is not { } line) return;
-            long now = Stopwatch.GetTimestamp();
-            output.Enqueue(line);
-            var m = CellLine().Match(line);
-            if (!m.Success) return;
-            var key = m.Groups[1].Value;
-            if (m.Groups[2].Value == "started") started[key] = now;
-            else if (started.TryGetValue(key, out var from)) cellSeconds[key] = Stopwatch.GetElapsedTime(from, now).TotalSeconds;
-        };
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is { } line) output.Enqueue(line);
-        };
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-    }
-
-    public string Name { get; }
-
-    /// <summary>The benchmark stopped it: its exit is expected.</summary>
-    public bool Stopped { get; private set; }
-
-    public bool HasExited => process.HasExited;
-
-    public int ExitCode => process.ExitCode;
-
-    /// <summary>CPU seconds it has used so far; while it runs.</summary>
-    public double CpuSeconds => process.TotalProcessorTime.TotalSeconds;
-
-    /// <summary>Seconds from each cell's "started" line to its "done" line (the worker's own time for it, queueing excluded), by cell key.</summary>
-    public IReadOnlyDictionary<string, double> CellSeconds => cellSeconds;
-
-    [GeneratedRegex("^worker \\S+: \\S+ cell ([0-9a-f]{64}) (started|done)\\b")]
-    private static partial Regex CellLine();
-
-    /// <summary>SIGTERM, as a service manager stops a worker: it finishes its cell and exits 0.</summary>
-    public void Terminate()
-    {
-        Stopped = true;
-        if (kill(process.Id, Sigterm) != 0) throw new InvalidOperationException($"kill -TERM {process.Id} ({Name}): errno {Marshal.GetLastPInvokeError()}");
-    }
-
-    private const int Sigterm = 15;
-
-    [DllImport("libc", SetLastError = true)]
-    private static extern int kill(int pid, int sig);
-
-    /// <summary>True once it has exited and all its output is read.</summary>
-    public async Task<bool> WaitForExit(TimeSpan patience)
-    {
-        try
-        {
-            await process.WaitForExitAsync().WaitAsync(patience);
-            return true;
-        }
-        catch (TimeoutException)
-        {
-            return false;
-        }
-    }
-
-    /// <summary>Its last lines: enough to see an error, not a whole worker's log of cells.</summary>
-    public string Transcript()
-    {
-        var state = process.HasExited ? $"exit {process.ExitCode}" : "running";
-        return $"--- {Name} (pid {process.Id}, {state}), last lines:\n{string.Join("\n", output.TakeLast(40))}";
-    }
-
-    public void Dispose()
-    {
-        try
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-                process.WaitForExit(TimeSpan.FromSeconds(30));
-            }
-        }
-        finally
-        {
-            process.Dispose();
-        }
     }
 }

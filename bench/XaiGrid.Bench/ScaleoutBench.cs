@@ -2,6 +2,7 @@ using System.Diagnostics;
 using XaiGrid.Orchestration.Cluster;
 using XaiGrid.Orchestration.Coordination;
 using XaiGrid.Store;
+using XaiGrid.Testing;
 using XaiGrid.Torch;
 
 namespace XaiGrid.Bench;

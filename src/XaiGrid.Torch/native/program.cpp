@@ -80,6 +80,26 @@ memory::dims conv_out(const memory::dims& in, int64_t o, const int64_t* k, const
   return {in[0], o, (in[2] + 2 * p[0] - k[0]) / s[0] + 1, (in[3] + 2 * p[1] - k[1]) / s[1] + 1};
 }
 
+// A step's forward and backward-data primitives and the layouts they read and write.
+template <typename Forward, typename Backward>
+void set_primitives(StepPlan& p, const typename Forward::primitive_desc& fpd, const typename Backward::primitive_desc& bpd) {
+  p.src = fpd.src_desc();
+  p.dst = fpd.dst_desc();
+  p.fwd = Forward(fpd);
+  p.diff_dst = bpd.diff_dst_desc();
+  p.diff_src = bpd.diff_src_desc();
+  p.bwd = Backward(bpd);
+}
+
+// The same, for a step with weights, whose layouts the two primitives choose each.
+template <typename Forward, typename Backward>
+void set_weighted_primitives(StepPlan& p, const typename Forward::primitive_desc& fpd,
+                             const typename Backward::primitive_desc& bpd) {
+  set_primitives<Forward, Backward>(p, fpd, bpd);
+  p.fwd_weights = fpd.weights_desc();
+  p.bwd_weights = bpd.weights_desc();
+}
+
 class Program {
  public:
   Program(std::vector<Step> steps, bool one_d) : steps_(std::move(steps)), one_d_(one_d) {}
@@ -221,14 +241,7 @@ class Program {
           auto bd = convolution_backward_data::desc(algorithm::convolution_direct, any(in), any(wd),
                                                     any(p.out_dims), strides, pads, pads);
           convolution_backward_data::primitive_desc bpd(bd, cpu(), fpd);
-          p.src = fpd.src_desc();
-          p.dst = fpd.dst_desc();
-          p.fwd_weights = fpd.weights_desc();
-          p.fwd = convolution_forward(fpd);
-          p.diff_dst = bpd.diff_dst_desc();
-          p.diff_src = bpd.diff_src_desc();
-          p.bwd_weights = bpd.weights_desc();
-          p.bwd = convolution_backward_data(bpd);
+          set_weighted_primitives<convolution_forward, convolution_backward_data>(p, fpd, bpd);
           break;
         }
         case Relu: {
@@ -239,12 +252,7 @@ class Program {
           eltwise_forward::primitive_desc fpd(fd, cpu());
           auto bd = eltwise_backward::desc(algorithm::eltwise_relu_use_dst_for_bwd, current, current, 0.f, 0.f);
           eltwise_backward::primitive_desc bpd(bd, cpu(), fpd);
-          p.src = fpd.src_desc();
-          p.dst = fpd.dst_desc();
-          p.fwd = eltwise_forward(fpd);
-          p.diff_dst = bpd.diff_dst_desc();
-          p.diff_src = bpd.diff_src_desc();
-          p.bwd = eltwise_backward(bpd);
+          set_primitives<eltwise_forward, eltwise_backward>(p, fpd, bpd);
           break;
         }
         case MaxPool:
@@ -269,13 +277,8 @@ class Program {
           pooling_forward::primitive_desc fpd(fd, cpu());
           auto bd = pooling_backward::desc(alg, any(in), any(p.out_dims), strides, kernel, pl, pr);
           pooling_backward::primitive_desc bpd(bd, cpu(), fpd);
-          p.src = fpd.src_desc();
-          p.dst = fpd.dst_desc();
+          set_primitives<pooling_forward, pooling_backward>(p, fpd, bpd);
           p.workspace = fpd.workspace_desc();
-          p.fwd = pooling_forward(fpd);
-          p.diff_dst = bpd.diff_dst_desc();
-          p.diff_src = bpd.diff_src_desc();
-          p.bwd = pooling_backward(bpd);
           break;
         }
         case Flatten:
@@ -301,14 +304,7 @@ class Program {
           inner_product_forward::primitive_desc fpd(fd, cpu());
           auto bd = inner_product_backward_data::desc(any(in), any(wd), any(p.out_dims));
           inner_product_backward_data::primitive_desc bpd(bd, cpu(), fpd);
-          p.src = fpd.src_desc();
-          p.dst = fpd.dst_desc();
-          p.fwd_weights = fpd.weights_desc();
-          p.fwd = inner_product_forward(fpd);
-          p.diff_dst = bpd.diff_dst_desc();
-          p.diff_src = bpd.diff_src_desc();
-          p.bwd_weights = bpd.weights_desc();
-          p.bwd = inner_product_backward_data(bpd);
+          set_weighted_primitives<inner_product_forward, inner_product_backward_data>(p, fpd, bpd);
           break;
         }
         default:

@@ -1,12 +1,10 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Runtime.InteropServices;
-using System.Text.RegularExpressions;
 using XaiGrid.Orchestration.Cluster;
 using XaiGrid.Orchestration.Coordination;
 using XaiGrid.Orchestration.Planning;
 using XaiGrid.Orchestration.Tests.Runs;
 using XaiGrid.Store;
+using XaiGrid.Testing;
 
 namespace XaiGrid.Orchestration.Tests.Cluster;
 
@@ -183,106 +181,6 @@ public sealed partial class ClusterProcessTests(ClusterProcessTests.InProcessRun
         public void Dispose()
         {
             foreach (var p in processes) p.Dispose();
-        }
-    }
-
-    /// <summary>One xaigrid process with what it printed so far, and the cells its worker log says it started and finished.</summary>
-    private sealed partial class XaigridProcess : IDisposable
-    {
-        private readonly Process process;
-        private readonly ConcurrentQueue<string> stdout = new(), stderr = new();
-
-        public XaigridProcess(string name, ProcessStartInfo start)
-        {
-            Name = name;
-            process = new Process { StartInfo = start };
-            process.OutputDataReceived += (_, e) =>
-            {
-                if (e.Data is { } line) stdout.Enqueue(line);
-            };
-            process.ErrorDataReceived += (_, e) =>
-            {
-                if (e.Data is { } line) stderr.Enqueue(line);
-            };
-            process.Start();
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-        }
-
-        public string Name { get; }
-
-        /// <summary>The test killed or signalled it: its exit is expected.</summary>
-        public bool Stopped { get; private set; }
-
-        public bool HasExited => process.HasExited;
-
-        public int ExitCode => process.ExitCode;
-
-        /// <summary>Keys of the cells the worker logged as started, in order, as often as it started each.</summary>
-        public IReadOnlyList<string> Started => Logged("started");
-
-        /// <summary>Keys of the cells the worker logged as done (result published and cell acknowledged).</summary>
-        public IReadOnlyList<string> Done => Logged("done");
-
-        private List<string> Logged(string what) =>
-            stdout.Select(line => CellLine().Match(line)).Where(m => m.Success && m.Groups[2].Value == what).Select(m => m.Groups[1].Value).ToList();
-
-        [GeneratedRegex("^worker \\S+: \\S+ cell ([0-9a-f]{64}) (started|done)\\b")]
-        private static partial Regex CellLine();
-
-        /// <summary>SIGKILL: no chance to finish, acknowledge or close anything.</summary>
-        public void Kill()
-        {
-            Stopped = true;
-            process.Kill();
-        }
-
-        /// <summary>SIGTERM, as a service manager stops a worker.</summary>
-        public void Terminate()
-        {
-            Stopped = true;
-            if (kill(process.Id, Sigterm) != 0) throw new InvalidOperationException($"kill -TERM {process.Id} ({Name}): errno {Marshal.GetLastPInvokeError()}");
-        }
-
-        private const int Sigterm = 15;
-
-        [DllImport("libc", SetLastError = true)]
-        private static extern int kill(int pid, int sig);
-
-        /// <summary>True once it has exited and all its output is read.</summary>
-        public async Task<bool> WaitForExit(TimeSpan patience)
-        {
-            try
-            {
-                await process.WaitForExitAsync().WaitAsync(patience);
-                return true;
-            }
-            catch (TimeoutException)
-            {
-                return false;
-            }
-        }
-
-        public string Transcript()
-        {
-            var state = process.HasExited ? $"exit {process.ExitCode}" : "running";
-            return $"--- {Name} (pid {process.Id}, {state}) stdout:\n{string.Join("\n", stdout)}\n--- {Name} stderr:\n{string.Join("\n", stderr)}";
-        }
-
-        public void Dispose()
-        {
-            try
-            {
-                if (!process.HasExited)
-                {
-                    process.Kill(entireProcessTree: true);
-                    process.WaitForExit(TimeSpan.FromSeconds(30));
-                }
-            }
-            finally
-            {
-                process.Dispose();
-            }
         }
     }
 }
