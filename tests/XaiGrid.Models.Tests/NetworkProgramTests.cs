@@ -53,6 +53,54 @@ public class NetworkProgramTests
     public void The_program_gives_the_modules_logits_gradients_and_layer_values(string arch, long[] shape, string layer)
     {
         using var model = Model(arch, shape);
+        AssertProgramMatchesModules(model, shape, layer);
+    }
+
+    // Layer lists of a user's own: max pooling in 1-D, a global average pool module, flatten before a linear in 2-D.
+    public static TheoryData<string, long[], string> YamlCases => new()
+    {
+        {
+            """
+            input: [2, 30]
+            classes: 4
+            layers:
+              - {type: conv1d, out: 8, kernel: 3, padding: 1}
+              - {type: relu}
+              - {type: maxpool1d, kernel: 2}
+              - {name: last, type: conv1d, out: 6, kernel: 3}
+              - {type: relu}
+              - {name: pool, type: globalavgpool}
+              - {type: linear, out: 4}
+            """,
+            [5, 2, 30], "pool"
+        },
+        {
+            """
+            input: [1, 9, 11]
+            classes: 3
+            layers:
+              - {name: conv, type: conv2d, out: 4, kernel: 3, stride: 2}
+              - {type: relu}
+              - {type: flatten}
+              - {type: dropout, p: 0.5}
+              - {type: linear, out: 3}
+            """,
+            [4, 1, 9, 11], "conv"
+        },
+    };
+
+    [Theory]
+    [MemberData(nameof(YamlCases))]
+    public void A_layer_list_of_the_users_runs_as_a_program_too(string yaml, long[] shape, string layer)
+    {
+        using var g = new torch.Generator(2);
+        using var model = YamlModel.Parse(yaml, "test.yaml", g);
+        model.eval();
+        AssertProgramMatchesModules(model, shape, layer);
+    }
+
+    private static void AssertProgramMatchesModules(Classifier model, long[] shape, string layer)
+    {
         using var scope = torch.NewDisposeScope();
         using var g = new torch.Generator(5);
         var x = torch.randn(shape, generator: g);

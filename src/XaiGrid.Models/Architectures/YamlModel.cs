@@ -28,17 +28,11 @@ public sealed class YamlModel : Classifier
     public static readonly string[] LayerTypes =
         ["conv1d", "conv2d", "linear", "relu", "maxpool1d", "maxpool2d", "avgpool1d", "avgpool2d", "globalavgpool", "dropout", "flatten", "batchnorm2d"];
 
-    private readonly List<torch.nn.Module> layers = new();
+    private readonly List<ProgramStep> steps = new();
 
     private YamlModel(string name, long[] inputShape, int numClasses) : base(name, inputShape, numClasses) { }
 
-    public override Tensor forward(Tensor input)
-    {
-        using var scope = torch.NewDisposeScope();
-        var x = input;
-        foreach (var layer in layers) x = layer.call(x);
-        return scope.MoveToOuter(ReferenceEquals(x, input) ? input.alias() : x);
-    }
+    protected override IReadOnlyList<ProgramStep> Steps => steps;
 
     public static YamlModel Load(string path, torch.Generator? generator = null)
     {
@@ -97,7 +91,9 @@ public sealed class YamlModel : Classifier
                         throw reader.Error(node, $"layer '{layerName}': {e.Message}");
                     }
                     model.register_module(layerName, layer);
-                    model.layers.Add(layer);
+                    model.steps.Add(layer is GlobalAveragePool
+                        ? new ProgramStep(layerName, layer, ProgramStep.Operation.GlobalMean)
+                        : ProgramStep.Of(layerName, layer));
                     using var probe = torch.zeros(shape);
                     model.eval();
                     try

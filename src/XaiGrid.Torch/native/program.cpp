@@ -74,6 +74,7 @@ struct StepPlan {
   primitive bwd;
   memory::desc diff_dst, diff_src, bwd_weights;
   bool identity = false;  // flatten: the next linear step reads every position itself
+  bool flat = false;      // global mean: (N, C, 1, 1) here, (N, C) in PyTorch
 };
 
 memory::dims conv_out(const memory::dims& in, int64_t o, const int64_t* k, const int64_t* s, const int64_t* p) {
@@ -147,11 +148,11 @@ class Program {
       }
       p.fwd.execute(s, args);
       // Read now: a ReLU after this step may overwrite it.
-      if (static_cast<int64_t>(i) == at) *activation = to_tensor(outputs[i], p.out_dims, s);
+      if (static_cast<int64_t>(i) == at) *activation = to_tensor(outputs[i], p.out_dims, s, p.flat);
       current = outputs[i];
       owned = true;
     }
-    if (at >= 0 && plan[at].identity) *activation = to_tensor(outputs[at], plan[at].out_dims, s);
+    if (at >= 0 && plan[at].identity) *activation = to_tensor(outputs[at], plan[at].out_dims, s, plan[at].flat);
     *logits = to_tensor(current, plan.back().out_dims, s);
     if (!seed.defined()) {
       s.wait();
@@ -188,7 +189,7 @@ class Program {
       p.bwd.execute(s, args);
       diff = diff_src;
     }
-    *gradient = to_tensor(diff, at >= 0 ? plan[at].out_dims : dims, s);
+    *gradient = at >= 0 ? to_tensor(diff, plan[at].out_dims, s, plan[at].flat) : to_tensor(diff, dims, s);
     s.wait();
   }
 
@@ -201,10 +202,12 @@ class Program {
     return out;
   }
 
-  // A new tensor in PyTorch's layout; 1-D programs drop the unit height they run with.
-  at::Tensor to_tensor(memory m, const memory::dims& d, stream& s) const {
+  // A new tensor in PyTorch's layout and shape: 1-D programs drop the unit height they run with, and a global mean
+  // (`flat`) its unit positions.
+  at::Tensor to_tensor(memory m, const memory::dims& d, stream& s, bool flat = false) const {
     std::vector<int64_t> shape(d.begin(), d.end());
-    if (one_d_ && shape.size() == 4) shape.erase(shape.begin() + 2);
+    if (flat) shape.resize(2);
+    else if (one_d_ && shape.size() == 4) shape.erase(shape.begin() + 2);
     at::Tensor t = at::empty(shape, at::kFloat);
     memory out(plain(d), cpu(), t.data_ptr());
     reorder(m, out).execute(s, m, out);
@@ -279,6 +282,7 @@ class Program {
           pooling_backward::primitive_desc bpd(bd, cpu(), fpd);
           set_primitives<pooling_forward, pooling_backward>(p, fpd, bpd);
           p.workspace = fpd.workspace_desc();
+          p.flat = step.kind == GlobalMean;
           break;
         }
         case Flatten:

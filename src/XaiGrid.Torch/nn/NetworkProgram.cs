@@ -5,7 +5,8 @@ namespace XaiGrid.Torch;
 
 /// <summary>
 /// One step of a network whose forward pass is a straight line: a named module (the name is the layer name that
-/// hooks and explanation methods use), or a parameterless function between modules.
+/// hooks and explanation methods use), or a parameterless function between modules. A module that computes one of
+/// the functions (a global mean pooling module, say) carries its operation, so that a program knows what it is.
 /// </summary>
 public sealed record ProgramStep(string? Layer, torch.nn.Module? Module, ProgramStep.Operation Op)
 {
@@ -21,9 +22,8 @@ public sealed record ProgramStep(string? Layer, torch.nn.Module? Module, Program
     public static readonly ProgramStep GlobalMean = new(null, null, Operation.GlobalMean);
 
     /// <summary>The step through the modules (their hooks run), as the network's forward does.</summary>
-    public Tensor Apply(Tensor h) => Op switch
+    public Tensor Apply(Tensor h) => Module is { } module ? module.call(h) : Op switch
     {
-        Operation.Module => Module!.call(h),
         Operation.Relu => h.relu(),
         Operation.Flatten => h.flatten(1),
         _ => h.mean(Enumerable.Range(2, (int)h.ndim - 2).Select(d => (long)d).ToArray()),
