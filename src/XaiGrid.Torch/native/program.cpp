@@ -151,6 +151,12 @@ class Program {
       if (static_cast<int64_t>(i) == at) *activation = to_tensor(outputs[i], p.out_dims, s, p.flat);
       current = outputs[i];
       owned = true;
+      if (!seed.defined()) {
+        // Nothing goes backward: what this step read can go now, so a pass holds two activations, not all of them.
+        inputs[i] = memory();
+        workspaces[i] = memory();
+        if (i > 0) outputs[i - 1] = memory();
+      }
     }
     if (at >= 0 && plan[at].identity) *activation = to_tensor(outputs[at], plan[at].out_dims, s, plan[at].flat);
     *logits = to_tensor(current, plan.back().out_dims, s);
