@@ -232,7 +232,7 @@ public class RiseTests(RiseReference reference, ITestOutputHelper output) : ICla
     /// <summary>
     /// Masks are made per batch, so memory depends on MaxBatch and the tile, not on N: the peak is set by one batch of
     /// MaxBatch masked tiles through vgg7. N = 256 in batches of 32 keeps the test short on 2 cores (a one-off run with
-    /// N = 8000 in batches of 128 peaked 1.15 GB above the start).
+    /// N = 8000 in batches of 128 peaked 867 MB above the start).
     /// </summary>
     [Fact]
     [Trait("Category", "Memory")]
