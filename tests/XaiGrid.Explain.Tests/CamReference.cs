@@ -1,4 +1,3 @@
-using XaiGrid.Data;
 using XaiGrid.Models.Architectures;
 using XaiGrid.Torch;
 
@@ -66,8 +65,7 @@ public sealed class CamReference : IDisposable
         {
             var tiles = torch.stack([TestData.HmtTile("01_TUMOR"), TestData.HmtTile("04_LYMPHO")]).narrow(3, 13, 124);
             inputs["vgg7"] = scope.Detach(tiles.contiguous());
-            var (x, _) = Mnist1D.Load(TestData.File("mnist1d")).TestTensors();
-            inputs["mnist1d-cnn"] = scope.Detach(x.narrow(0, 0, 6).contiguous());
+            inputs["mnist1d-cnn"] = scope.Detach(TestData.Mnist1DTest(0, 6).inputs);
         }
         Targets["vgg7"] = [3, 6];
         Targets["mnist1d-cnn"] = [0, 1, 2, 3, 4, 5];

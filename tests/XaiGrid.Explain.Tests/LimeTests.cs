@@ -1,5 +1,4 @@
 using System.Text.Json;
-using XaiGrid.Data;
 using XaiGrid.Explain.Attribution;
 using XaiGrid.Models.Architectures;
 using XaiGrid.Torch;
@@ -51,13 +50,7 @@ public sealed class LimeReference : IDisposable
     public LimeReference()
     {
         using (var g = new torch.Generator(21)) Model = ModelZoo.Create("mnist1d-cnn", generator: g);
-        var (x, y) = Mnist1D.Load(TestData.File("mnist1d")).TestTensors();
-        using (y)
-        using (x)
-        {
-            Inputs = x.narrow(0, 20, Ids.Length).contiguous();
-            Targets = y.narrow(0, 20, Ids.Length).data<long>();
-        }
+        (Inputs, Targets) = TestData.Mnist1DTest(20, Ids.Length);
         ModelFiles.Save(Model, dir.File("mnist1d-cnn.safetensors"));
         torch.numpy.save(dir.File("x.npy"), Inputs);
         var seeds = Ids.Select(id => Enumerable.Range(0, (int)Samples).Select(s => Seeds.Derive(Seed, id, s)).ToArray());

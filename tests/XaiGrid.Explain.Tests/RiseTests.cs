@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Xunit.Abstractions;
-using XaiGrid.Data;
 using XaiGrid.Explain.Attribution;
 using XaiGrid.Models.Architectures;
 using XaiGrid.Torch;
@@ -58,13 +57,7 @@ public sealed class RiseReference : IDisposable
     public RiseReference()
     {
         using (var g = new torch.Generator(8)) Model = ModelZoo.Create("mnist1d-cnn", generator: g);
-        var (x, y) = Mnist1D.Load(TestData.File("mnist1d")).TestTensors();
-        using (y)
-        using (x)
-        {
-            Inputs = x.narrow(0, 10, MapIds.Length).contiguous();
-            Targets = y.narrow(0, 10, MapIds.Length).data<long>();
-        }
+        (Inputs, Targets) = TestData.Mnist1DTest(10, MapIds.Length);
         ModelFiles.Save(Model, dir.File("mnist1d-cnn.safetensors"));
         torch.numpy.save(dir.File("x.npy"), Inputs);
         var cases = new

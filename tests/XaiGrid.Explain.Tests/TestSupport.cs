@@ -1,3 +1,4 @@
+using XaiGrid.Data;
 using XaiGrid.Models.Architectures;
 using XaiGrid.Torch;
 using XaiGrid.Torch.Modules;
@@ -8,8 +9,16 @@ namespace XaiGrid.Explain.Tests;
 /// <summary>Shared data (../shared/data beside the repository), Debian's python3-torch, and map comparisons.</summary>
 internal static class TestData
 {
-
     public static string File(params string[] parts) => Path.Combine([Testing.Reference.DataDir, .. parts]);
+
+    /// <summary>MNIST-1D test sequences [start, start + count) and their labels; the caller owns the inputs.</summary>
+    public static (Tensor inputs, long[] targets) Mnist1DTest(long start, long count)
+    {
+        var (x, y) = Mnist1D.Load(File("mnist1d")).TestTensors();
+        using (y)
+        using (x)
+            return (x.narrow(0, start, count).contiguous(), y.narrow(0, start, count).data<long>());
+    }
 
     /// <summary>The first tile (in name order) of an HMT test class folder, (3, 150, 150) in [0, 1].</summary>
     public static Tensor HmtTile(string classFolder) =>
