@@ -3,7 +3,8 @@
 #   bench/run.sh conv2d [--threads 1,2] [--warmup 3] [--reps 20]
 #   bench/run.sh train [mnist1d-cnn,vgg7] [--threads 1,2] [--warmup 3] [--reps 20]
 #   bench/run.sh scaleout [experiment.yaml] [--max-workers 2] [--reps 1] [--broker amqp://user:password@host:port/vhost]
-#     the quickstart in cluster mode with 1, then 2 xaigrid worker processes; needs RabbitMQ: tests/cluster/rabbitmq.sh start
+#     the quickstart in cluster mode with 1, then 2 xaigrid worker processes; needs the xaigrid scripts/setup.sh
+#     publishes and RabbitMQ: tests/cluster/rabbitmq.sh start
 # A vgg7 training repetition (10 steps of 32 tiles) takes tens of seconds on 2 busy cores: use e.g. --reps 5 --warmup 1.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"

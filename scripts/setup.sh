@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages XaiGrid needs when they are missing, then builds the solution
-# (which builds the native shim through CMake). python3-torch and numpy are the reference
-# implementation that tests and benchmarks compare against. Extra package names given as arguments
-# are installed too (the test command adds what only tests use).
+# (which builds the native shim through CMake) and publishes the command line to build/xaigrid.
+# python3-torch and numpy are the reference implementation that tests and benchmarks compare against.
+# Extra package names given as arguments are installed too (the test command adds what only tests use).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,3 +24,7 @@ fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet build XaiGrid.sln -c Release -nologo -v quiet -clp:ErrorsOnly
+# The command line that scripts/xaigrid runs, compiled ahead of time (ReadyToRun): a coordinator or worker then spends
+# its CPU on cells rather than on JIT compilation (see src/XaiGrid.Cli/XaiGrid.Cli.csproj).
+dotnet publish src/XaiGrid.Cli/XaiGrid.Cli.csproj -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
+  -o build/xaigrid -nologo -v quiet -clp:ErrorsOnly

@@ -7,17 +7,18 @@ using XaiGrid.Testing;
 namespace XaiGrid.Bench;
 
 /// <summary>
-/// The xaigrid coordinator and worker processes of one benchmark run, started as a user starts them: the xaigrid built
-/// beside the benchmark, run from the repository root, each with a config file holding the run's own queue prefix and
-/// the broker URL in its environment (credentials never on a command line). On dispose every process still running is
-/// killed and the prefix's queues are deleted.
+/// The xaigrid coordinator and worker processes of one benchmark run, started as a user starts them: the xaigrid
+/// scripts/setup.sh published, run from the repository root, each with a config file holding the run's own queue
+/// prefix and the broker URL in its environment (credentials never on a command line). On dispose every process still
+/// running is killed and the prefix's queues are deleted.
 /// </summary>
 internal sealed class ClusterProcesses : IAsyncDisposable
 {
     /// <summary>The broker of <c>tests/cluster/rabbitmq.sh start</c>.</summary>
     public const string TestBrokerUrl = "amqp://guest:guest@127.0.0.1:5673/";
 
-    private static readonly string Xaigrid = Path.Combine(AppContext.BaseDirectory, "xaigrid.dll");
+    /// <summary>The xaigrid users run: as scripts/setup.sh published it.</summary>
+    private static readonly string Xaigrid = Measure.RepoFile("build", "xaigrid", "xaigrid.dll");
 
     /// <summary>Longer than xaigrid takes to start and reach the broker on a loaded machine.</summary>
     private static readonly TimeSpan StartLimit = TimeSpan.FromMinutes(2);
@@ -48,7 +49,7 @@ internal sealed class ClusterProcesses : IAsyncDisposable
     /// <summary>Connects to the broker and declares a fresh prefix's queues; an unreachable broker's error says what to start.</summary>
     public static async Task<ClusterProcesses> StartAsync(string folder, string url)
     {
-        if (!File.Exists(Xaigrid)) throw new InvalidOperationException($"{Xaigrid} is missing: build bench/XaiGrid.Bench (it references src/XaiGrid.Cli)");
+        if (!File.Exists(Xaigrid)) throw new InvalidOperationException($"{Xaigrid} is missing: run scripts/setup.sh, which publishes it");
         var settings = Settings(url, $"bench-{Guid.NewGuid():N}"[..18]);
         var connection = await Connect(settings);
         var channel = await connection.CreateChannelAsync();

@@ -14,8 +14,8 @@ namespace XaiGrid.Bench;
 /// start and finish times in the database. The explanation stage is the maps' partials, merges and metrics; it is timed
 /// from the last training cell's end to its last cell's end (the span the experiment waits for it), and also as its own
 /// span (first start to last end). Its work (which a second worker should not grow) is the sum of the workers' own times
-/// for its cells, from their logs: in cluster mode a cell's start in the database is when the coordinator published it,
-/// and cells wait in the queue from there.
+/// for its cells, from their logs (a cell's time in the database also holds sending its result). Each round starts
+/// with a two-loop check of how much a second busy core gives on this machine at that moment.
 /// </summary>
 public static class ScaleoutBench
 {
@@ -73,14 +73,18 @@ public static class ScaleoutBench
         var plan = ExperimentRunner.Plan(experiment);
         Console.WriteLine($"scale-out: {Path.GetFileName(experiment)}, {plan.Cells.Count} cells, xaigrid worker processes with 1 libtorch thread each " +
             $"and an xaigrid coordinator process, {Environment.ProcessorCount} cores");
-        Console.WriteLine($"this machine now runs two single-thread libtorch loops at once {Ceiling():F2}x as fast as one " +
-            "(the most a second worker can give while others share the cores)");
+        Console.WriteLine("two-loop check: before each round, two single-thread libtorch loops at once against one, as a rate ratio " +
+            "(the most a second worker can give while others share the cores; this machine's cores vary)");
         Console.WriteLine($"{"workers",7}  {"whole",8}  {"training",8}  {"explain after training",22}  {"explain span",12}  {"explain work",12}  " +
             $"{"rest after explain",18}  {"CPU coordinator",15}  {"CPU workers",11}  load average 1 min (before, after)");
         // Rounds of 1..max workers, interleaved so that a change in the machine's load falls on every worker count alike;
         // the speed-ups are medians over the rounds.
         var results = Enumerable.Range(0, maxWorkers).Select(_ => new List<Stages>()).ToArray();
+        var ceilings = new List<double>();
         for (int round = 0; round < reps; round++)
+        {
+            ceilings.Add(Ceiling());
+            Console.WriteLine($"round {round + 1}: two-loop check {ceilings[^1]:F2}x");
             for (int workers = 1; workers <= maxWorkers; workers++)
             {
                 string loadBefore = Measure.LoadAverage();
@@ -98,6 +102,7 @@ public static class ScaleoutBench
                 Console.WriteLine($"{workers,7}  {r.Whole,7:F1}s  {r.Training,7:F1}s  {r.ExplainAfterTraining,21:F1}s  {r.ExplainSpan,11:F1}s  {r.ExplainWork,11:F1}s  " +
                     $"{r.Rest,17:F1}s  {r.CoordinatorCpu,14:F1}s  {r.WorkersCpu,10:F1}s  {loadBefore}, {Measure.LoadAverage()}");
             }
+        }
         double Median(IEnumerable<double> values)
         {
             var sorted = values.Order().ToArray();
@@ -107,7 +112,7 @@ public static class ScaleoutBench
         for (int w = 1; w < maxWorkers; w++)
             Console.WriteLine($"speed-up of {w + 1} workers over 1 (median of {reps} rounds): whole {SpeedUp(w, s => s.Whole):F2}x, " +
                 $"training {SpeedUp(w, s => s.Training):F2}x, explain after training {SpeedUp(w, s => s.ExplainAfterTraining):F2}x, " +
-                $"explain span {SpeedUp(w, s => s.ExplainSpan):F2}x");
+                $"explain span {SpeedUp(w, s => s.ExplainSpan):F2}x; two-loop check {Median(ceilings):F2}x");
         return 0;
     }
 

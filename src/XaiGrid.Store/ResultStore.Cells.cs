@@ -93,15 +93,6 @@ public sealed partial class ResultStore
             ORDER BY c.rowid
             """, ReadCell, ("$state", state?.ToSql()), ("$stage", stage), ("$experiment", experimentId));
 
-    /// <summary>Pending cells whose dependencies are all done, in planning order: what can be dispatched now.</summary>
-    public IReadOnlyList<CellRecord> ReadyCells(long? experimentId = null) =>
-        Query(CellSelect + $"""
-             WHERE c.state = 'pending' AND {InExperiment}
-                AND NOT EXISTS (SELECT 1 FROM cell_dependencies d JOIN cells p ON p.key = d.dependency_key
-                                WHERE d.cell_key = c.key AND p.state <> 'done')
-            ORDER BY c.rowid
-            """, ReadCell, ("$experiment", experimentId));
-
     private static CellRecord ReadCell(SqliteDataReader r) => new(
         Key: r.GetString(0),
         Stage: r.GetString(1),

@@ -31,6 +31,23 @@ public sealed partial class ResultStore
     });
 
     /// <summary>
+    /// Records that <paramref name="worker"/> began a running cell now: its open attempt is timed from here, not from
+    /// when the coordinator sent it (in cluster mode a cell may wait in the broker's queue first). False, and nothing
+    /// recorded, when the cell is not running.
+    /// </summary>
+    public bool MarkStartedBy(string key, string worker) => Write(() =>
+    {
+        if (StateOf(key) != CellState.Running) return false;
+        long now = NowMs();
+        Execute("""
+            UPDATE executions SET worker = $worker, started_ms = $now
+            WHERE id = (SELECT max(id) FROM executions WHERE cell_key = $key AND finished_ms IS NULL)
+            """, ("$worker", worker), ("$now", now), ("$key", key));
+        Execute("UPDATE cells SET worker = $worker, started_ms = $now WHERE key = $key", ("$worker", worker), ("$now", now), ("$key", key));
+        return true;
+    });
+
+    /// <summary>
     /// Stores a cell's results and marks it done, in one transaction. If the cell is already done nothing changes
     /// and <see cref="CompletionStatus.Duplicate"/> is returned. Referenced artifacts must already be stored.
     /// </summary>

@@ -227,24 +227,22 @@ public class CellLifecycleTests : IDisposable
     }
 
     [Fact]
-    public void A_cell_is_ready_once_all_its_dependencies_are_done()
+    public void A_cell_is_timed_from_when_a_worker_began_it_not_from_when_it_was_sent()
     {
-        string train = Add("train", "train");
-        string other = Add("train other seed", "train");
-        string explain = Add("explain", "explain", train);
-        string evaluate = Add("evaluate", "evaluate", explain, other);
-        Assert.Equal([explain, other], _store.GetCell(evaluate).Dependencies);
+        string key = Add("cell");
+        Assert.False(_store.MarkStartedBy(key, "w1"));
+        Assert.True(_store.MarkRunning(key));
+        _clock.Advance(TimeSpan.FromSeconds(2));
+        Assert.True(_store.MarkStartedBy(key, "w1"));
+        _clock.Advance(TimeSpan.FromMilliseconds(1500));
+        Assert.Equal(CompletionStatus.Recorded, _store.MarkDone(key, Scalars(("v", 1)), "w1"));
 
-        Assert.Equal([train, other], _store.ReadyCells().Select(c => c.Key));
-        _store.MarkDone(train, Scalars(("accuracy", 0.9)));
-        Assert.Equal([other, explain], _store.ReadyCells().Select(c => c.Key));
-        _store.MarkRunning(explain, "w1");
-        _store.MarkDone(explain, Scalars(("v", 1)));
-        Assert.Equal([other], _store.ReadyCells().Select(c => c.Key));
-        _store.MarkFailed(other, "diverged");
-        Assert.Empty(_store.ReadyCells());
-        _store.MarkDone(other, Scalars(("accuracy", 0.8)));
-        Assert.Equal([evaluate], _store.ReadyCells().Select(c => c.Key));
+        var cell = _store.GetCell(key);
+        Assert.Equal(("w1", T0.AddSeconds(2), TimeSpan.FromMilliseconds(1500)), (cell.Worker, cell.Started!.Value, cell.Duration!.Value));
+        var execution = Assert.Single(_store.Executions(key));
+        Assert.Equal(("w1", T0.AddSeconds(2), T0.AddSeconds(3.5)), (execution.Worker, execution.Started, execution.Finished!.Value));
+        Assert.False(_store.MarkStartedBy(key, "w2"));
+        Assert.Equal("w1", _store.GetCell(key).Worker);
     }
 
     [Fact]
@@ -257,7 +255,7 @@ public class CellLifecycleTests : IDisposable
         _store.UpsertCells(second, [new CellSpec(shared, "train", "smoothgrad", """{"name":"shared"}"""), new CellSpec(theirs, "evaluate", "x", "{}")]);
 
         Assert.Equal([shared, own], _store.Cells(experimentId: _experiment).Select(c => c.Key));
-        Assert.Equal([shared, theirs], _store.ReadyCells(second).Select(c => c.Key));
+        Assert.Equal([shared, theirs], _store.Cells(experimentId: second).Select(c => c.Key));
         Assert.Equal([own], _store.Cells(CellState.Pending, "explain").Select(c => c.Key));
         Assert.Equal(new CellCounts(2, 0, 0, 0), _store.Status(second).Cells);
         Assert.Equal(new CellCounts(3, 0, 0, 0), _store.Status().Cells);

@@ -10,15 +10,15 @@ namespace XaiGrid.Orchestration.Cluster;
 public sealed record AttemptFailure(string Key, string Worker, string Error, long Delivery);
 
 /// <summary>
-/// The bodies of cluster messages. Cells, attempt failures and artifact requests are JSON. A result is binary so its
-/// artifacts travel as raw bytes: a 4-byte little-endian length, a JSON header (key, worker, scalars, tables, and the
-/// name, media type and length of each artifact), then the artifacts' bytes one after another.
+/// The bodies of cluster messages. Cells, starts, attempt failures and artifact requests are JSON. A result is binary
+/// so its artifacts travel as raw bytes: a 4-byte little-endian length, a JSON header (key, worker, scalars, tables,
+/// and the name, media type and length of each artifact), then the artifacts' bytes one after another.
 /// </summary>
 public static class ClusterMessages
 {
     /// <summary>The AMQP type property of each kind of message.</summary>
-    public const string WorkType = "work", ResultType = "result", AttemptFailedType = "attempt-failed", ArtifactRequestType = "artifact-request",
-        ArtifactReplyType = "artifact-reply";
+    public const string WorkType = "work", StartedType = "started", ResultType = "result", AttemptFailedType = "attempt-failed",
+        ArtifactRequestType = "artifact-request", ArtifactReplyType = "artifact-reply";
 
     /// <summary>On an artifact reply: why there are no bytes.</summary>
     public const string ErrorHeader = "xaigrid-error";
@@ -36,6 +36,10 @@ public static class ClusterMessages
     public static byte[] Encode(WorkItem item) => JsonSerializer.SerializeToUtf8Bytes(item, Options);
 
     public static WorkItem DecodeWorkItem(ReadOnlySpan<byte> body) => Read<WorkItem>(body, "cell");
+
+    public static byte[] Encode(CellStarted started) => JsonSerializer.SerializeToUtf8Bytes(started, Options);
+
+    public static CellStarted DecodeStarted(ReadOnlySpan<byte> body) => Read<CellStarted>(body, "cell started");
 
     public static byte[] Encode(AttemptFailure failure) => JsonSerializer.SerializeToUtf8Bytes(failure, Options);
 

@@ -4,6 +4,7 @@ using System.Threading.Channels;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
 using XaiGrid.Orchestration.Execution;
+using XaiGrid.Orchestration.Transport;
 using XaiGrid.Torch;
 
 namespace XaiGrid.Orchestration.Cluster;
@@ -11,10 +12,10 @@ namespace XaiGrid.Orchestration.Cluster;
 /// <summary>
 /// A worker process in cluster mode (DESIGN.md §5): takes cells from the work queue with manual acknowledgement and
 /// a prefetch of <see cref="WorkerSettings.Prefetch"/>, runs up to <see cref="WorkerSettings.ConcurrentCells"/> at once
-/// (each slot on its own thread with its own <see cref="ICellRunner"/>), fetches artifacts from the coordinator,
-/// publishes each result and only then acknowledges the cell. A cell that throws: the error goes to the failed queue
-/// and the cell back to the work queue, to be tried again (here or on another worker) until the broker dead-letters
-/// it. A worker that dies holds no acknowledged cell: the broker hands its cells to others. With a log, each cell is
+/// (each slot on its own thread with its own <see cref="ICellRunner"/>), says on the results queue when it starts a
+/// cell, fetches artifacts from the coordinator, publishes each result and only then acknowledges the cell. A cell that
+/// throws: the error goes to the failed queue and the cell back to the work queue, to be tried again (here or on
+/// another worker) until the broker dead-letters it. A worker that dies holds no acknowledged cell: the broker hands its cells to others. With a log, each cell is
 /// logged as it starts and ends (<c>worker NAME: KIND cell KEY started</c>, then <c>... done in S s</c> or
 /// <c>... failed: ERROR</c>), so an operator sees what each worker is at.
 /// </summary>
@@ -252,6 +253,11 @@ public sealed class ClusterWorker
 
             var clock = Stopwatch.StartNew();
             worker.log?.WriteLine($"worker {name}: {item.Kind} cell {item.Key} started");
+            // The coordinator keeps no more cells queued than there are workers, so it needs to hear when one is taken
+            // up; the store then also times the cell from here rather than from its sending.
+            publisher.BasicPublishAsync("", queues.Results, mandatory: true,
+                new BasicProperties { Type = ClusterMessages.StartedType, MessageId = item.Key, ContentType = "application/json" },
+                ClusterMessages.Encode(new CellStarted(item.Key, name))).AsTask().GetAwaiter().GetResult();
             CellOutput output;
             try
             {

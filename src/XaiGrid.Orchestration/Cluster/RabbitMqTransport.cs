@@ -25,6 +25,7 @@ public sealed class RabbitMqTransport : ICellTransport
     private IConnection? connection;
     private IChannel? publisher;
     private Action<CellReport> report = _ => { };
+    private Action<CellStarted> started = _ => { };
     private string? lostReason;
 
     /// <param name="artifacts">Where artifact requests are answered from: the coordinator's store.</param>
@@ -43,13 +44,14 @@ public sealed class RabbitMqTransport : ICellTransport
     public int ArtifactRequestsServed { get; private set; }
 
     /// <summary>
-    /// Connects, declares the queues and starts consuming results, failures and artifact requests.
-    /// <paramref name="onReport"/> may be called from several threads at once.
+    /// Connects, declares the queues and starts consuming results (and workers' starts), failures and artifact requests.
+    /// <paramref name="onReport"/> and <paramref name="onStarted"/> may be called from several threads at once.
     /// </summary>
-    public async Task StartAsync(Action<CellReport> onReport, CancellationToken cancel)
+    public async Task StartAsync(Action<CellReport> onReport, Action<CellStarted> onStarted, CancellationToken cancel)
     {
         if (connection is not null) throw new InvalidOperationException("the transport is already started");
         report = onReport;
+        started = onStarted;
         connection = await BrokerConnection.OpenAsync(settings, "coordinator", cancel);
         connection.ConnectionShutdownAsync += (_, reason) =>
         {
@@ -124,13 +126,29 @@ public sealed class RabbitMqTransport : ICellTransport
         foreach (var key in cut) Report(new CellReport(key, "", null, $"lost the broker connection: {reason}"));
     }
 
-    /// <summary>Results in parts: every part but the one completing a result is acknowledged on arrival.</summary>
+    /// <summary>
+    /// Workers' starts, and results in parts: every part but the one completing a result is acknowledged on arrival.
+    /// A worker publishes a cell's start before its result, on the same channel, so the start arrives first.
+    /// </summary>
     private AsyncEventingBasicConsumer ResultConsumer(IChannel channel)
     {
         var assembler = new PartAssembler();
         var consumer = new AsyncEventingBasicConsumer(channel);
         consumer.ReceivedAsync += async (_, delivery) =>
         {
+            if (delivery.BasicProperties.Type == ClusterMessages.StartedType)
+            {
+                try
+                {
+                    started(ClusterMessages.DecodeStarted(delivery.Body.Span));
+                }
+                catch (InvalidDataException)
+                {
+                    // Only the start's timing is lost; the result still comes.
+                }
+                await channel.BasicAckAsync(delivery.DeliveryTag, multiple: false);
+                return;
+            }
             // A worker that died mid-result left parts that will never complete.
             assembler.DropStale(settings.Queues.ConsumerTimeout);
             CellReport? cellReport;

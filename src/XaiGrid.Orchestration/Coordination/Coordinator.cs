@@ -13,6 +13,8 @@ public abstract record CoordinatorMessage
 
     public sealed record Reported(CellReport Report) : CoordinatorMessage;
 
+    public sealed record Started(CellStarted Cell) : CoordinatorMessage;
+
     public sealed record RetryDue(string Key) : CoordinatorMessage;
 }
 
@@ -36,11 +38,17 @@ public sealed record CoordinatorOptions
 }
 
 /// <summary>
-/// Dispatches the cells of one experiment whose dependencies are done, never more than the transport's capacity at
-/// once; records what workers report through the <see cref="ResultSink"/>; retries a failing cell with backoff up to
-/// <see cref="CoordinatorOptions.MaxAttempts"/> times, then leaves it failed with its error and goes on. When nothing
-/// is left to run, cells whose dependencies failed are recorded failed too, and the run completes.
+/// Dispatches the cells of one experiment whose dependencies are done, in planning order, never more than the
+/// transport's capacity at once; records what workers report through the <see cref="ResultSink"/>; retries a failing
+/// cell with backoff up to <see cref="CoordinatorOptions.MaxAttempts"/> times, then leaves it failed with its error and
+/// goes on. When nothing is left to run, cells whose dependencies failed are recorded failed too, and the run completes.
 /// </summary>
+/// <remarks>
+/// Of the cells sent, no more wait for a worker than there are workers seen starting cells (at least one). A broker's
+/// queue is first in, first out: filled to the capacity, it made the merge and metric cells that end the explanation
+/// stage wait behind a hundred compression cells that had become ready before them. Held here instead, a cell that
+/// becomes ready goes out in planning order, while every worker that finishes a cell still finds the next one queued.
+/// </remarks>
 public sealed class Coordinator : Actor<CoordinatorMessage>
 {
     private readonly long experimentId;
@@ -54,8 +62,9 @@ public sealed class Coordinator : Actor<CoordinatorMessage>
     private readonly HashSet<string> inFlight = new();
     private readonly HashSet<string> waitingRetry = new();
     private readonly Queue<string> retryNow = new();
-    private Queue<string> ready = new();
-    private bool readyStale = true;
+    private readonly HashSet<string> unstarted = new();
+    private readonly HashSet<string> workers = new();
+    private ReadyQueue? ready;
     private long lastProgress;
 
     public Coordinator(long experimentId, ResultStore reader, ActorRef<SinkMessage> sink, ICellTransport transport,
@@ -77,6 +86,9 @@ public sealed class Coordinator : Actor<CoordinatorMessage>
             case CoordinatorMessage.Reported reported:
                 await Record(reported.Report);
                 break;
+            case CoordinatorMessage.Started started:
+                await Begin(started.Cell);
+                break;
             case CoordinatorMessage.RetryDue due:
                 waitingRetry.Remove(due.Key);
                 retryNow.Enqueue(due.Key);
@@ -85,12 +97,22 @@ public sealed class Coordinator : Actor<CoordinatorMessage>
         await Fill(cancel);
     }
 
+    /// <summary>A worker began a cell: one fewer waits. A start after the cell's report is stale and ignored.</summary>
+    private async Task Begin(CellStarted started)
+    {
+        if (!inFlight.Contains(started.Key)) return;
+        unstarted.Remove(started.Key);
+        workers.Add(started.Worker);
+        await sink.Ask<bool>(reply => new SinkMessage.StartedBy(started.Key, started.Worker, reply));
+    }
+
     private async Task Record(CellReport report)
     {
         if (!inFlight.Remove(report.Key)) return;
-        readyStale = true;
+        unstarted.Remove(report.Key);
         await sink.Ask<CompletionStatus>(reply => new SinkMessage.Record(report, reply));
-        if (!report.Succeeded)
+        if (report.Succeeded) Ready.Done(report.Key);
+        else
         {
             int attempt = attempts.GetValueOrDefault(report.Key);
             if (attempt < options.MaxAttempts)
@@ -107,37 +129,30 @@ public sealed class Coordinator : Actor<CoordinatorMessage>
         }
     }
 
+    private ReadyQueue Ready => ready ??= new ReadyQueue(reader.Cells(experimentId: experimentId), key => reader.FindCell(key)?.State == CellState.Done);
+
     private async Task Fill(CancellationToken cancel)
     {
-        while (inFlight.Count < transport.Capacity && !cancel.IsCancellationRequested && Next() is { } key)
+        while (inFlight.Count < transport.Capacity && unstarted.Count < Math.Max(1, workers.Count) && !cancel.IsCancellationRequested
+               && Next() is { } key)
             await Send(key, cancel);
-        if (inFlight.Count == 0 && waitingRetry.Count == 0 && retryNow.Count == 0 && Next() is null) await Finish();
+        if (inFlight.Count == 0 && waitingRetry.Count == 0 && retryNow.Count == 0 && Ready.Count == 0) await Finish();
     }
 
-    /// <summary>
-    /// A retry first, then the next ready cell. The ready cells are re-read from the store only when those read last are
-    /// all sent and something finished since: reading scans every pending cell, so re-reading after each finished cell
-    /// made a run quadratic in its number of cells.
-    /// </summary>
-    private string? Next()
-    {
-        if (retryNow.TryDequeue(out var retry)) return retry;
-        while (true)
-        {
-            while (ready.TryDequeue(out var key))
-                if (!inFlight.Contains(key) && !waitingRetry.Contains(key)) return key;
-            if (!readyStale) return null;
-            ready = new Queue<string>(reader.ReadyCells(experimentId).Select(c => c.Key));
-            readyStale = false;
-        }
-    }
+    /// <summary>A retry first, then the ready cell planned first.</summary>
+    private string? Next() => retryNow.TryDequeue(out var retry) ? retry : Ready.TryTake(out var key) ? key : null;
 
     private async Task Send(string key, CancellationToken cancel)
     {
         var cell = reader.GetCell(key);
-        if (!await sink.Ask<bool>(reply => new SinkMessage.Started(key, null, reply))) return;
+        if (!await sink.Ask<bool>(reply => new SinkMessage.Started(key, null, reply)))
+        {
+            Ready.Done(key);
+            return;
+        }
         attempts[key] = attempts.GetValueOrDefault(key) + 1;
         inFlight.Add(key);
+        unstarted.Add(key);
         // Executors read their dependencies' scalars and artifacts, never their tables: a training history of
         // thousands of rows, encoded into every cell that depends on the training, made the coordinator's CPU the
         // bottleneck of a cluster run.

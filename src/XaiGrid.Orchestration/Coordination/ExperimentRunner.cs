@@ -40,7 +40,8 @@ public static class ExperimentRunner
         ActorRef<CoordinatorMessage>? coordinator = null;
         coordinator = system.Spawn("coordinator",
             () => new Coordinator(experimentId, reader, sink, transport, options, () => coordinator!, finished));
-        await transport.StartAsync(report => coordinator.Tell(new CoordinatorMessage.Reported(report)), cancel);
+        await transport.StartAsync(report => coordinator.Tell(new CoordinatorMessage.Reported(report)),
+            started => coordinator.Tell(new CoordinatorMessage.Started(started)), cancel);
         coordinator.Tell(new CoordinatorMessage.Dispatch());
 
         bool interrupted = false;

@@ -16,6 +16,9 @@ public abstract record SinkMessage
     /// <summary>Records an attempt starting; replies false when the cell is already done.</summary>
     public sealed record Started(string Key, string? Worker, Reply<bool> Reply) : SinkMessage;
 
+    /// <summary>Records the worker that began a running cell, and when; replies false when the cell is not running.</summary>
+    public sealed record StartedBy(string Key, string Worker, Reply<bool> Reply) : SinkMessage;
+
     /// <summary>Stores a report: results and artifacts, or the error. Replies how it was recorded.</summary>
     public sealed record Record(CellReport Report, Reply<CompletionStatus> Reply) : SinkMessage;
 
@@ -45,6 +48,9 @@ public sealed class ResultSink(ResultStore store) : Actor<SinkMessage>
                 break;
             case SinkMessage.Started started:
                 Answer(started.Reply, () => store.MarkRunning(started.Key, started.Worker));
+                break;
+            case SinkMessage.StartedBy startedBy:
+                Answer(startedBy.Reply, () => store.MarkStartedBy(startedBy.Key, startedBy.Worker));
                 break;
             case SinkMessage.Record record:
                 Answer(record.Reply, () => Store(record.Report));

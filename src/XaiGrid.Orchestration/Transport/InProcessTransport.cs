@@ -18,6 +18,7 @@ public sealed class InProcessTransport : ICellTransport
     private ActorSystem? system;
     private WorkerPool<WorkItem>? pool;
     private Action<CellReport> report = _ => { };
+    private Action<CellStarted> started = _ => { };
     private int nextWorker;
 
     /// <param name="execute">Replaces cell execution (tests and benchmarks); null runs cells with <see cref="CellExecutor"/>.</param>
@@ -32,9 +33,10 @@ public sealed class InProcessTransport : ICellTransport
 
     public int Capacity => workers;
 
-    public Task StartAsync(Action<CellReport> onReport, CancellationToken cancel)
+    public Task StartAsync(Action<CellReport> onReport, Action<CellStarted> onStarted, CancellationToken cancel)
     {
         report = onReport;
+        started = onStarted;
         system = new ActorSystem(OnFailure, letter =>
         {
             if (letter.Message is WorkItem item) report(new CellReport(item.Key, letter.Recipient, null, "not run: the worker pool stopped"));
@@ -79,6 +81,7 @@ public sealed class InProcessTransport : ICellTransport
 
         protected internal override Task HandleAsync(WorkItem item, CancellationToken cancel)
         {
+            transport.started(new CellStarted(item.Key, name));
             CellOutput output;
             try
             {

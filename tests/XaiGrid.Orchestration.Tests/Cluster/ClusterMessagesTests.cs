@@ -3,6 +3,7 @@ using System.Text;
 using RabbitMQ.Client;
 using XaiGrid.Orchestration.Cluster;
 using XaiGrid.Orchestration.Execution;
+using XaiGrid.Orchestration.Transport;
 using XaiGrid.Store;
 
 namespace XaiGrid.Orchestration.Tests.Cluster;
@@ -33,6 +34,15 @@ public sealed class ClusterMessagesTests
         Assert.Equal("[[1,0],[0,1]]", d.Results.Tables["confusion"]);
         Assert.Equal(ContentHash.Of("w"), d.Artifact("weights"));
         Assert.Empty(back.Dependencies[1].Results.Scalars);
+    }
+
+    [Fact]
+    public void A_start_survives_json_and_one_without_its_worker_is_refused()
+    {
+        var started = new CellStarted("0123abcd", "w1");
+        Assert.Equal(started, ClusterMessages.DecodeStarted(ClusterMessages.Encode(started)));
+        var e = Assert.Throws<InvalidDataException>(() => ClusterMessages.DecodeStarted("""{"key":"abc"}"""u8));
+        Assert.StartsWith("a cell started message is not valid", e.Message);
     }
 
     [Fact]

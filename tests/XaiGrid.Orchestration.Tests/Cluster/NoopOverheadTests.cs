@@ -22,7 +22,7 @@ public sealed class NoopOverheadTests(ITestOutputHelper output) : BrokerTest
         var log = new ReportLog();
         var settings = Settings(prefetch: 4) with { Coordinator = new CoordinatorSettings { MaxInFlight = inFlight } };
         await using var transport = new RabbitMqTransport(settings, new MemoryArtifacts(new Dictionary<string, byte[]>()));
-        await transport.StartAsync(log.Add, CancellationToken.None);
+        await transport.StartAsync(log.Add, _ => { }, CancellationToken.None);
         static CellOutput Noop(WorkItem item)
         {
             var output = new CellOutput();

@@ -44,12 +44,12 @@ public sealed class RabbitMqTransportTests : BrokerTest
         var train = Key("train");
         await using (var dead = new RabbitMqTransport(Settings(), none))
         {
-            await dead.StartAsync(_ => { }, CancellationToken.None);
+            await dead.StartAsync(_ => { }, _ => { }, CancellationToken.None);
             for (int i = 0; i < 5; i++) await dead.SendAsync(SquareCell(i, train), CancellationToken.None);
         }
         await using var next = new RabbitMqTransport(Settings(), none);
         Assert.Equal(5u, await Waiting(next.Queues.Work));
-        await next.StartAsync(_ => { }, CancellationToken.None);
+        await next.StartAsync(_ => { }, _ => { }, CancellationToken.None);
         Assert.Equal(0u, await Waiting(next.Queues.Work));
         await next.SendAsync(SquareCell(7, train), CancellationToken.None);
         Assert.Equal(1u, await Waiting(next.Queues.Work));
@@ -60,7 +60,7 @@ public sealed class RabbitMqTransportTests : BrokerTest
     {
         var log = new ReportLog();
         await using var transport = new RabbitMqTransport(Settings(), new MemoryArtifacts(new Dictionary<string, byte[]>()));
-        await transport.StartAsync(log.Add, CancellationToken.None);
+        await transport.StartAsync(log.Add, _ => { }, CancellationToken.None);
         var a = await StartWorker(Settings(worker: "a"), s => new DelegateRunner(s, (item, _, _) => Square(item, "a")));
         var b = await StartWorker(Settings(worker: "b"), s => new DelegateRunner(s, (item, _, _) => Square(item, "b")));
 
@@ -98,7 +98,7 @@ public sealed class RabbitMqTransportTests : BrokerTest
         var log = new ReportLog();
         var settings = Settings(maxDeliveries: 3);
         await using var transport = new RabbitMqTransport(settings, new MemoryArtifacts(new Dictionary<string, byte[]>()));
-        await transport.StartAsync(log.Add, CancellationToken.None);
+        await transport.StartAsync(log.Add, _ => { }, CancellationToken.None);
         int attempts = 0;
         var worker = await StartWorker(settings, s => new DelegateRunner(s, (item, _, _) => item.Kind == "boom"
             ? throw new InvalidOperationException($"boom {Interlocked.Increment(ref attempts)}")
@@ -128,7 +128,7 @@ public sealed class RabbitMqTransportTests : BrokerTest
         var log = new ReportLog();
         var settings = Settings(maxDeliveries: 5);
         await using var transport = new RabbitMqTransport(settings, new MemoryArtifacts(new Dictionary<string, byte[]>()));
-        await transport.StartAsync(log.Add, CancellationToken.None);
+        await transport.StartAsync(log.Add, _ => { }, CancellationToken.None);
         var worker = await StartWorker(settings, s => new DelegateRunner(s, (item, _, _) => Square(item, "w")));
 
         // A message without the parameters field, as a foreign or older publisher might send.
@@ -156,7 +156,7 @@ public sealed class RabbitMqTransportTests : BrokerTest
         var log = new ReportLog();
         var settings = Settings();
         await using var transport = new RabbitMqTransport(settings, new MemoryArtifacts(new Dictionary<string, byte[]>()));
-        await transport.StartAsync(log.Add, CancellationToken.None);
+        await transport.StartAsync(log.Add, _ => { }, CancellationToken.None);
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var doomed = await StartWorker(Settings(worker: "doomed"), s => new DelegateRunner(s, (_, _, cancel) =>
         {
@@ -196,7 +196,7 @@ public sealed class RabbitMqTransportTests : BrokerTest
         var log = new ReportLog();
         var settings = Settings();
         await using var transport = new RabbitMqTransport(settings, new MemoryArtifacts(new Dictionary<string, byte[]>()));
-        await transport.StartAsync(log.Add, CancellationToken.None);
+        await transport.StartAsync(log.Add, _ => { }, CancellationToken.None);
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var worker = await StartWorker(settings, s => new DelegateRunner(s, (item, _, _) =>
@@ -232,7 +232,7 @@ public sealed class RabbitMqTransportTests : BrokerTest
         // 64 KiB messages: the big artifact travels to the worker and back in 17 parts each way.
         var settings = Settings(maxDeliveries: 1, maxMessageBytes: 64 << 10);
         await using var transport = new RabbitMqTransport(settings, store);
-        await transport.StartAsync(log.Add, CancellationToken.None);
+        await transport.StartAsync(log.Add, _ => { }, CancellationToken.None);
         RpcArtifactSource? fetcher = null;
         var worker = await StartWorker(settings, s =>
         {

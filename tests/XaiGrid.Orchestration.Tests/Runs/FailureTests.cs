@@ -98,7 +98,8 @@ public class FailureTests
         Assert.Equal(2, attempts.Count);
         Assert.Equal(ExecutionOutcome.Error, attempts[0].Outcome);
         Assert.Equal("worker crashed: OutOfMemoryException: simulated", attempts[0].Error);
-        Assert.Equal("workers/0", attempts[0].Worker);
+        // Recorded as run by the instance that started it and crashed, not by the pool slot that reported the crash.
+        Assert.Equal("worker-1", attempts[0].Worker);
         Assert.Equal((ExecutionOutcome.Ok, "worker-2"), (attempts[1].Outcome, attempts[1].Worker));
 
         // One worker runs one cell at a time: the first instance ran every cell started before the crash, its
