@@ -29,7 +29,7 @@ public class ReadyQueueTests
         Assert.Equal("explain", first);
         queue.Done("explain");
         queue.Done("other");
-        // Ready last, planned before the compression cells still waiting: it goes first.
+        // Ready after the compression cells, but planned before them: it goes first.
         Assert.Equal(["evaluate", "compress", "compress2"], TakeAll(queue));
         Assert.Equal(0, queue.Count);
     }
