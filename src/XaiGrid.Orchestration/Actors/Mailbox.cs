@@ -64,11 +64,11 @@ internal sealed class Mailbox<T>
     /// </summary>
     public bool TryPost(Envelope<T> envelope)
     {
-        // Close cancels `closed` before it completes the writer; a post in between (e.g. a pool submit woken by the
-        // slot an aborted handler freed) must be refused too, not slip into a mailbox that is shutting down.
+        // Close cancels `closed` before it completes the writer. So a write refused for being closed sees it after, and
+        // a post in between (e.g. a pool submit woken by the slot an aborted handler freed) is refused before, rather
+        // than slipping into a mailbox that is shutting down.
         if (!closed.IsCancellationRequested && channel.Writer.TryWrite(envelope))
             return true;
-        // Close cancels `closed` before completing the writer, so a write refused for being closed sees it here.
         if (closed.IsCancellationRequested)
             DeadLetter(envelope);
         return false;

@@ -15,9 +15,9 @@ namespace XaiGrid.Orchestration.Cluster;
 /// (each slot on its own thread with its own <see cref="ICellRunner"/>), says on the results queue when it starts a
 /// cell, fetches artifacts from the coordinator, publishes each result and only then acknowledges the cell. A cell that
 /// throws: the error goes to the failed queue and the cell back to the work queue, to be tried again (here or on
-/// another worker) until the broker dead-letters it. A worker that dies holds no acknowledged cell: the broker hands its cells to others. With a log, each cell is
-/// logged as it starts and ends (<c>worker NAME: KIND cell KEY started</c>, then <c>... done in S s</c> or
-/// <c>... failed: ERROR</c>), so an operator sees what each worker is at.
+/// another worker) until the broker dead-letters it. A worker that dies holds no acknowledged cell: the broker hands
+/// its cells to others. With a log, each cell is logged as it starts and ends (<c>worker NAME: KIND cell KEY
+/// started</c>, then <c>... done in S s</c> or <c>... failed: ERROR</c>), so an operator sees what each worker is at.
 /// </summary>
 public sealed class ClusterWorker
 {
