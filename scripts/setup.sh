@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libtorch-dev libdnnl-dev libopencv-dev cmake g++ python3-torch python3-numpy "$@")
+packages=(libtorch-dev libdnnl-dev cmake g++ python3-torch python3-numpy "$@")
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

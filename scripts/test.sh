@@ -3,8 +3,8 @@
 # "tests: N passed, N failed, N skipped" and exits non-zero if anything failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# rabbitmq-server for the cluster tests, chromium to load the HTML report.
-scripts/setup.sh rabbitmq-server chromium
+# rabbitmq-server for the cluster tests, chromium to load the HTML report; Pillow and h5py as references for image and HDF5 decoding.
+scripts/setup.sh rabbitmq-server chromium python3-pil python3-h5py
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 log=$(mktemp)

@@ -163,19 +163,4 @@ internal static unsafe partial class LibTorch
     // optim
     [LibraryImport(Lib)] internal static partial int xg_sgd_step(IntPtr* parameters, IntPtr* buffers, int n, double lr, double momentum, double dampening, double weightDecay, int nesterov, int maximize);
     [LibraryImport(Lib)] internal static partial int xg_adam_step(IntPtr* parameters, IntPtr* expAvg, IntPtr* expAvgSq, IntPtr* maxExpAvgSq, int n, long step, double lr, double beta1, double beta2, double eps, double weightDecay, int amsgrad, int maximize);
-
-    // images and HDF5 (OpenCV)
-    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial IntPtr xg_imread(string path, int mode);
-    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial int xg_imwrite(string path, TensorHandle image);
-    [LibraryImport(Lib)] internal static partial IntPtr xg_image_resize(TensorHandle image, long height, long width, int interpolation);
-    [LibraryImport(Lib)] internal static partial IntPtr xg_apply_colormap(TensorHandle map, int colormap);
-    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial IntPtr xg_hdf5_read(string path, string dataset);
-
-    // drawing on uint8 (H, W, C) canvases (OpenCV)
-    [LibraryImport(Lib)] internal static partial int xg_draw_line(TensorHandle image, int x1, int y1, int x2, int y2, int c0, int c1, int c2, int thickness, int antialias);
-    [LibraryImport(Lib)] internal static partial int xg_draw_polyline(TensorHandle image, int* xy, int n, int closed, int c0, int c1, int c2, int thickness, int antialias);
-    [LibraryImport(Lib)] internal static partial int xg_draw_rectangle(TensorHandle image, int x1, int y1, int x2, int y2, int c0, int c1, int c2, int thickness);
-    [LibraryImport(Lib)] internal static partial int xg_draw_circle(TensorHandle image, int cx, int cy, int radius, int c0, int c1, int c2, int thickness, int antialias);
-    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial int xg_draw_text(TensorHandle image, string text, int x, int y, int font, double scale, int c0, int c1, int c2, int thickness, int antialias);
-    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] internal static partial int xg_text_size(string text, int font, double scale, int thickness, int* size);
 }
