@@ -61,7 +61,7 @@ public static class TrainBench
             }
             else
             {
-                // HMT tiles are decoded by OpenCV on our side; the python side has no image decoder, so it reads our tensors.
+                // HMT tiles are decoded on our side (ImageSharp); the python side reads our tensors, so both train on the same values.
                 exported = pythonData = Directory.CreateTempSubdirectory("xaigrid-bench-").FullName;
                 torch.numpy.save(Path.Combine(exported, "inputs.npy"), train.Inputs);
                 torch.numpy.save(Path.Combine(exported, "labels.npy"), train.Labels);
