@@ -28,12 +28,9 @@ public static class DeepLoc
     {
         if (crop <= 0 || crop > Side || (Side - crop) % 2 != 0)
             throw new ArgumentOutOfRangeException(nameof(crop), crop, $"crop must be an even-margin size in (0, {Side}]");
-        using var raw = torch.hdf5.read(path, "data1");
-        using var onehot = torch.hdf5.read(path, "Index1");
-        if (raw.ndim != 2 || raw.size(1) != 2 * Side * Side)
-            throw new InvalidDataException($"{path}: data1 must be (N, {2 * Side * Side}), got [{string.Join(", ", raw.shape)}]");
-        if (onehot.ndim != 2 || onehot.size(0) != raw.size(0))
-            throw new InvalidDataException($"{path}: Index1 must be (N, classes) with N = {raw.size(0)}, got [{string.Join(", ", onehot.shape)}]");
+        using var file = Hdf5File.Open(path);
+        using var raw = file.Read("data1", [-1, 2 * Side * Side]);
+        using var onehot = file.Read("Index1", [raw.size(0), -1]);
 
         long n = raw.size(0), k = onehot.size(1);
         var names = classNames ?? (k == ChongClasses.Length ? ChongClasses : Enumerable.Range(0, (int)k).Select(i => $"class_{i}").ToArray());

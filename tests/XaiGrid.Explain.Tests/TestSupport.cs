@@ -2,7 +2,6 @@ using XaiGrid.Data;
 using XaiGrid.Models.Architectures;
 using XaiGrid.Torch;
 using XaiGrid.Torch.Modules;
-using static XaiGrid.Torch.torch.vision.io;
 
 namespace XaiGrid.Explain.Tests;
 
@@ -22,7 +21,7 @@ internal static class TestData
 
     /// <summary>The first tile (in name order) of an HMT test class folder, (3, 150, 150) in [0, 1].</summary>
     public static Tensor HmtTile(string classFolder) =>
-        read_image(Directory.GetFiles(File("hmt", "HMT_test", classFolder), "*.tif").Order().First());
+        ImageFile.Read(Directory.GetFiles(File("hmt", "HMT_test", classFolder), "*.tif").Order().First());
 
     /// <summary>Runs a script with /usr/bin/python3 (the one with numpy and torch); arguments arrive in sys.argv[1:].</summary>
     public static string Python(string script, params string[] args) => Testing.Reference.Python(script, args);

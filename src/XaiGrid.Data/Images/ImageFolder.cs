@@ -9,13 +9,15 @@ public sealed record ImageFolderOptions(int? Height = null, int? Width = null, b
 }
 
 /// <summary>
-/// A dataset of image files, one subfolder per class (class ids follow the sorted folder names, ordinal),
-/// with PNG, TIFF and JPEG files read through OpenCV as float32 CHW in [0, 1].
+/// A dataset of image files, one subfolder per class (class ids follow the sorted folder names, ordinal), with
+/// PNG, TIFF, JPEG and BMP files read by <see cref="ImageFile"/> as float32 CHW in [0, 1] and, when the options
+/// give a size, resized bilinearly as tensors (<c>F.interpolate</c>, align_corners=False). A file that is not a
+/// readable image stops the load with an error naming it.
 /// </summary>
 public static class ImageFolder
 {
     private static readonly HashSet<string> Extensions = new(StringComparer.OrdinalIgnoreCase)
-        { ".png", ".tif", ".tiff", ".jpg", ".jpeg" };
+        { ".png", ".tif", ".tiff", ".jpg", ".jpeg", ".bmp" };
 
     public static LabeledDataset Load(string root, ImageFolderOptions? options = null)
     {
@@ -32,20 +34,17 @@ public static class ImageFolder
             var images = Directory.GetFiles(classDirs[c]).Where(f => Extensions.Contains(Path.GetExtension(f)))
                 .OrderBy(f => f, StringComparer.Ordinal).ToArray();
             if (images.Length == 0)
-                throw new InvalidDataException($"class folder {classDirs[c]} holds no PNG, TIFF or JPEG image");
+                throw new InvalidDataException($"class folder {classDirs[c]} holds no {ImageFile.Formats} image");
             files.AddRange(images.Select(f => (f, c)));
         }
 
-        var mode = options.Grayscale ? torch.vision.io.ImageReadMode.GRAY : torch.vision.io.ImageReadMode.RGB;
+        var mode = options.Grayscale ? ImageReadMode.Gray : ImageReadMode.RGB;
         long[]? itemShape = null;
         string? firstPath = null;
         var pixels = Array.Empty<float>();
         for (int i = 0; i < files.Count; i++)
         {
-            using var scope = torch.NewDisposeScope();
-            var image = torch.vision.io.read_image(files[i].path, mode);
-            if (options.Resizes) image = torch.vision.resize(image, options.Height!.Value, options.Width!.Value);
-            var shape = image.shape;
+            var (values, shape) = Read(files[i].path, mode, options);
             if (itemShape is null)
             {
                 itemShape = shape;
@@ -58,12 +57,21 @@ public static class ImageFolder
                     $"image {files[i].path} is [{string.Join(", ", shape)}] but {firstPath} is [{string.Join(", ", itemShape)}]; " +
                     "set a resize height and width to load images of mixed sizes");
             }
-            int size = pixels.Length / files.Count;
-            image.CopyTo(pixels.AsSpan(i * size, size));
+            values.CopyTo(pixels, (long)i * values.Length);
         }
 
         var inputs = torch.tensor(pixels, [files.Count, .. itemShape!]);
         var labels = torch.tensor(files.Select(f => (long)f.label).ToArray());
         return new LabeledDataset(inputs, labels, classDirs.Select(d => Path.GetFileName(d)!).ToArray());
+    }
+
+    /// <summary>One file's values (C, H, W), resized when the options say so.</summary>
+    private static (float[] Values, long[] Shape) Read(string path, ImageReadMode mode, ImageFolderOptions options)
+    {
+        var image = ImageFile.Decode(path, mode);
+        if (!options.Resizes) return (image.Values, image.Shape);
+        using var scope = torch.NewDisposeScope();
+        var resized = ImageResize.Bilinear(image.ToTensor(), options.Height!.Value, options.Width!.Value);
+        return (resized.data<float>(), resized.shape);
     }
 }

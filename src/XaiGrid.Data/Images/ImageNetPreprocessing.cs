@@ -3,8 +3,9 @@ using XaiGrid.Torch;
 namespace XaiGrid.Data;
 
 /// <summary>
-/// torchvision's ImageNet evaluation transform, for vgg16: resize the shorter side to 256 (bilinear),
-/// center-crop 224 x 224, then normalize with ImageNet's channel mean and std.
+/// torchvision's ImageNet evaluation transform, for vgg16, on a tensor: resize the shorter side to 256 (bilinear,
+/// <c>F.interpolate</c> with align_corners=False and no antialiasing), center-crop 224 x 224, then normalize with
+/// ImageNet's channel mean and std.
 /// </summary>
 public static class ImageNetPreprocessing
 {
@@ -20,7 +21,7 @@ public static class ImageNetPreprocessing
         long h = image.size(1), w = image.size(2);
         // torchvision truncates the long side: int(size * long / short).
         var (nh, nw) = h <= w ? (ResizeTo, (int)(ResizeTo * w / h)) : ((int)(ResizeTo * h / w), ResizeTo);
-        var resized = torch.vision.resize(image, nh, nw);
+        var resized = ImageResize.Bilinear(image, nh, nw);
         // torchvision's center crop rounds the offsets: int(round((size - crop) / 2)).
         int top = (int)Math.Round((nh - CropTo) / 2.0), left = (int)Math.Round((nw - CropTo) / 2.0);
         var cropped = resized.narrow(1, top, CropTo).narrow(2, left, CropTo).unsqueeze(0);

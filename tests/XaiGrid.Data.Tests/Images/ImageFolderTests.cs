@@ -37,37 +37,59 @@ public class ImageFolderTests(HmtTestFixture hmt) : IClassFixture<HmtTestFixture
     public void An_item_is_its_files_pixels(int label, int indexInClass)
     {
         var file = HmtTestFixture.Files(HmtClasses[label])[indexInClass];
-        using var expected = torch.vision.io.read_image(file);
+        using var expected = ImageFile.Read(file);
         using var item = hmt.Data.Inputs[62 * label + indexInClass];
         TestData.AssertEqual(expected, item);
     }
 
     [Fact]
-    public void Hmt_test_resized_to_64_has_each_file_resized()
+    public void Hmt_test_resized_to_64_has_each_file_resized_as_torch_interpolates_pillows_pixels()
     {
         using var data = ImageFolder.Load(HmtTestFixture.Root, new ImageFolderOptions(64, 64));
         Assert.Equal([496L, 3, 64, 64], data.Inputs.shape);
+        using var dir = new TempDir();
+        int[] items = [0, 5 * 62 + 17, 495];
+        var files = items.Select(i => HmtTestFixture.Files(HmtClasses[i / 62])[i % 62]).ToArray();
+        const string script = """
+            import sys, numpy as np, torch
+            import torch.nn.functional as F
+            from PIL import Image
+            x = torch.stack([torch.from_numpy(np.asarray(Image.open(f).convert("RGB")).copy()).permute(2, 0, 1) for f in sys.argv[2:]])
+            y = F.interpolate(x.float() / 255, size=(64, 64), mode="bilinear", align_corners=False)
+            np.save(sys.argv[1], y.numpy())
+            """;
+        TestData.Python(script, [dir.File("resized.npy"), .. files]);
         using var scope = torch.NewDisposeScope();
-        var file = HmtTestFixture.Files(HmtClasses[5])[17];
-        TestData.AssertEqual(torch.vision.resize(torch.vision.io.read_image(file), 64, 64), data.Inputs[5 * 62 + 17]);
+        var expected = torch.numpy.load(dir.File("resized.npy"));
+        for (int k = 0; k < items.Length; k++) TestData.AssertEqual(expected[k], data.Inputs[items[k]]);
     }
 
-    // Writes an 8-bit PNG whose values are (seed + 37 i) mod 256, row-major over (C, H, W).
-    private static byte[] WritePng(string path, int channels, int height, int width, int seed)
+    /// <summary>
+    /// Writes 8-bit PNGs with Pillow: image k holds (seed + 37 i) mod 256 at position i, row-major over (C, H, W),
+    /// gray when C = 1. Returns each image's values.
+    /// </summary>
+    private static byte[][] WritePngs(params (string Path, int Channels, int Height, int Width, int Seed)[] images)
     {
-        var bytes = Enumerable.Range(0, channels * height * width).Select(i => (byte)((seed + 37 * i) % 256)).ToArray();
-        using var image = torch.tensor(bytes, [channels, height, width]);
-        torch.vision.io.write_png(image, path);
-        return bytes;
+        const string script = """
+            import sys, numpy as np
+            from PIL import Image
+            for spec in sys.argv[1:]:
+                path, c, h, w, seed = spec.split("|")
+                c, h, w, seed = int(c), int(h), int(w), int(seed)
+                chw = ((seed + 37 * np.arange(c * h * w)) % 256).astype(np.uint8).reshape(c, h, w)
+                Image.fromarray(chw[0] if c == 1 else chw.transpose(1, 2, 0)).save(path)
+            """;
+        TestData.Python(script, images.Select(i => $"{i.Path}|{i.Channels}|{i.Height}|{i.Width}|{i.Seed}").ToArray());
+        return images.Select(i => Enumerable.Range(0, i.Channels * i.Height * i.Width).Select(v => (byte)((i.Seed + 37 * v) % 256)).ToArray())
+            .ToArray();
     }
 
     [Fact]
     public void Png_folders_load_as_their_bytes_over_255_in_sorted_class_and_file_order()
     {
         using var dir = new TempDir();
-        var b1 = WritePng(dir.File("b", "2.png"), 3, 4, 6, 11);
-        var b0 = WritePng(dir.File("b", "1.png"), 3, 4, 6, 5);
-        var a0 = WritePng(dir.File("a", "x.png"), 3, 4, 6, 200);
+        var written = WritePngs((dir.File("b", "2.png"), 3, 4, 6, 11), (dir.File("b", "1.png"), 3, 4, 6, 5), (dir.File("a", "x.png"), 3, 4, 6, 200));
+        var (b1, b0, a0) = (written[0], written[1], written[2]);
         File.WriteAllText(dir.File("a", "notes.txt"), "not an image");
         using var data = ImageFolder.Load(dir.Path);
         Assert.Equal(["a", "b"], data.ClassNames);
@@ -80,7 +102,7 @@ public class ImageFolderTests(HmtTestFixture hmt) : IClassFixture<HmtTestFixture
     public void Grayscale_reads_one_channel()
     {
         using var dir = new TempDir();
-        var gray = WritePng(dir.File("only", "g.png"), 1, 5, 3, 1);
+        var gray = WritePngs((dir.File("only", "g.png"), 1, 5, 3, 1))[0];
         using var data = ImageFolder.Load(dir.Path, new ImageFolderOptions(Grayscale: true));
         Assert.Equal([1L, 1, 5, 3], data.Inputs.shape);
         Assert.Equal(gray.Select(v => v / 255f), data.Inputs.data<float>());
@@ -99,21 +121,23 @@ public class ImageFolderTests(HmtTestFixture hmt) : IClassFixture<HmtTestFixture
     public void A_class_folder_without_images_is_named()
     {
         using var dir = new TempDir();
-        WritePng(dir.File("cats", "1.png"), 3, 4, 4, 0);
+        WritePngs((dir.File("cats", "1.png"), 3, 4, 4, 0));
         File.WriteAllText(dir.File("dogs", "readme.txt"), "no images here");
         var e = Assert.Throws<InvalidDataException>(() => ImageFolder.Load(dir.Path));
         Assert.Contains(Path.Combine(dir.Path, "dogs"), e.Message);
     }
 
     [Fact]
-    public void A_corrupt_image_is_named()
+    public void A_bad_image_among_good_ones_is_named_and_nothing_is_loaded()
     {
         using var dir = new TempDir();
-        WritePng(dir.File("cats", "1.png"), 3, 4, 4, 0);
-        var corrupt = dir.File("cats", "2.png");
-        File.WriteAllBytes(corrupt, Enumerable.Range(0, 300).Select(i => (byte)(i * 7919 % 251)).ToArray());
-        var e = Assert.Throws<TorchException>(() => ImageFolder.Load(dir.Path));
-        Assert.Contains(corrupt, e.Message);
+        WritePngs((dir.File("cats", "1.png"), 3, 4, 4, 0), (dir.File("cats", "3.png"), 3, 4, 4, 1), (dir.File("dogs", "1.png"), 3, 4, 4, 2));
+        // A good PNG cut short, between good files of its class and before the next class.
+        var truncated = dir.File("cats", "2.png");
+        var whole = File.ReadAllBytes(dir.File("cats", "1.png"));
+        File.WriteAllBytes(truncated, whole[..(whole.Length / 2)]);
+        var e = Assert.Throws<InvalidDataException>(() => ImageFolder.Load(dir.Path));
+        Assert.StartsWith(truncated + ":", e.Message);
     }
 
     [Fact]
@@ -121,8 +145,7 @@ public class ImageFolderTests(HmtTestFixture hmt) : IClassFixture<HmtTestFixture
     {
         using var dir = new TempDir();
         string small = dir.File("a", "small.png"), wide = dir.File("b", "wide.png");
-        WritePng(small, 3, 8, 8, 3);
-        WritePng(wide, 3, 8, 10, 4);
+        WritePngs((small, 3, 8, 8, 3), (wide, 3, 8, 10, 4));
         var e = Assert.Throws<InvalidDataException>(() => ImageFolder.Load(dir.Path));
         Assert.Contains(small, e.Message);
         Assert.Contains(wide, e.Message);
@@ -130,7 +153,8 @@ public class ImageFolderTests(HmtTestFixture hmt) : IClassFixture<HmtTestFixture
         using var data = ImageFolder.Load(dir.Path, new ImageFolderOptions(6, 7));
         Assert.Equal([2L, 3, 6, 7], data.Inputs.shape);
         using var scope = torch.NewDisposeScope();
-        TestData.AssertEqual(torch.vision.resize(torch.vision.io.read_image(wide), 6, 7), data.Inputs[1]);
+        var image = ImageFile.Read(wide).unsqueeze(0);
+        TestData.AssertEqual(torch.nn.functional.interpolate(image, [6, 7], torch.nn.InterpolationMode.Bilinear, align_corners: false)[0], data.Inputs[1]);
     }
 
     [Fact]
