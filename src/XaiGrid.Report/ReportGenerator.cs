@@ -126,7 +126,7 @@ public static class ReportGenerator
             return new ReportFigure(e.Experiment.Name, spec.Group, spec.Caption, null, 0, 0, 0, 0, spec.Note);
         var relative = Path.Combine(FiguresFolder, spec.Name + ".png");
         using var scope = torch.NewDisposeScope();
-        var figure = spec.Build();
+        using var figure = spec.Build();
         figure.Save(Path.Combine(root, relative));
         return new ReportFigure(e.Experiment.Name, spec.Group, spec.Caption, relative, figure.Panels, figure.Columns, figure.PanelWidth,
             figure.PanelHeight, null);

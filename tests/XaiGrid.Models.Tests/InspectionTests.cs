@@ -1,3 +1,4 @@
+using SixLabors.ImageSharp.PixelFormats;
 using XaiGrid.Models.Architectures;
 using XaiGrid.Models.Inspection;
 using XaiGrid.Torch;
@@ -108,20 +109,19 @@ public class InspectionTests
     }
 
     [Fact]
-    public void GridFixedScaleClampsAndColormapColorsGrayTiles()
+    public void GridFixedScaleClampsAndNaNPaddingMarksCellsWithoutValue()
     {
         using var tile = torch.tensor(new float[,] { { -1, .5f, 2 } });
         using var clamped = ImageGrid.Compose([tile], new GridOptions { Scale = TileScale.Fixed(0, 1) });
         AssertPixels(new float[,] { { 0, .5f, 1 } }, clamped[0]);
 
-        // OpenCV's jet runs from dark blue, RGB (0, 0, 128) / 255 at 0, to dark red, (128, 0, 0) / 255 at 1.
-        using var ramp = torch.tensor(new float[,] { { 0, 1 } });
-        using var colored = ImageGrid.Compose([ramp], new GridOptions { Colormap = torch.vision.Colormap.Jet });
-        Assert.Equal([3, 1, 2], colored.shape);
-        const float d = 128f / 255;
-        AssertPixels(new float[,] { { 0, d } }, colored[0]);
-        AssertPixels(new float[,] { { 0, 0 } }, colored[1]);
-        AssertPixels(new float[,] { { d, 0 } }, colored[2]);
+        // Two 1 x 2 tiles side by side; the padding column and the empty cells hold NaN, the tiles their values.
+        using var a = torch.tensor(new float[,] { { 0, 2 } });
+        using var b = torch.tensor(new float[,] { { 4, 0 } });
+        using var grid = ImageGrid.Compose([a, b, a], new GridOptions { Columns = 2, PadValue = double.NaN });
+        Assert.Equal([1, 3, 5], grid.shape);
+        var n = float.NaN;
+        AssertPixels(new float[,] { { 0, 1, n, 1, 0 }, { n, n, n, n, n }, { 0, 1, n, n, n } }, grid[0]);
     }
 
     [Fact]
@@ -138,6 +138,7 @@ public class InspectionTests
         using var fiveD = torch.zeros([1, 1, 1, 1, 1]);
         Assert.Contains("[1, 1, 1, 1, 1]", Assert.Throws<ArgumentException>(() => ImageGrid.Compose(fiveD)).Message);
         Assert.Contains("Upscale", Assert.Throws<ArgumentException>(() => ImageGrid.Compose([a], new GridOptions { Upscale = 0 })).Message);
+        Assert.Contains("PadValue", Assert.Throws<ArgumentException>(() => ImageGrid.Compose([a], new GridOptions { PadValue = 2 })).Message);
     }
 
     // ---- FirstLayerFilters ----
@@ -162,11 +163,9 @@ public class InspectionTests
             if (i < 24) Assert.All(px.AsSpan((2 * i + 1) * 5, 5).ToArray(), v => Assert.Equal(1f, v));
         }
 
-        // The default draws each weight as an 8 x 8 block: 25*8 + 24 by 5*8; written and read back at that size.
-        var path = TempPng("mnist1d-filters");
-        using var big = FirstLayerFilters.Render(model, path);
+        // The default draws each weight as an 8 x 8 block: 25*8 + 24 by 5*8.
+        using var big = FirstLayerFilters.Render(model);
         Assert.Equal([1, 224, 40], big.shape);
-        AssertPngMatches(big, path);
         // Strip 3, weight 2 covers rows 3*9 .. 3*9+7 and columns 16 .. 23.
         var kernel3 = w.AsSpan(15, 5).ToArray();
         float expected = (float)((kernel3[2] - kernel3.Min()) / (kernel3.Max() - kernel3.Min()));
@@ -198,11 +197,12 @@ public class InspectionTests
         // Cells 32 .. 35 of the last row are empty: pad value 1.
         Assert.All(Region(grid, 20, 3, 8, 15), v => Assert.Equal(1f, v));
 
-        // Default 8x: tiles 24 x 24, 6*24+5 = 149 square.
-        var path = TempPng("vgg7-filters");
-        using var big = FirstLayerFilters.Render(model, path);
+        // Default 8x: tiles 24 x 24, 6*24+5 = 149 square; each tile's pixels are its weights repeated in 8 x 8 blocks.
+        using var big = FirstLayerFilters.Render(model);
         Assert.Equal([3, 149, 149], big.shape);
-        AssertPngMatches(big, path);
+        var first = w.AsSpan(0, 27).ToArray();
+        float corner = (float)((first[0] - first.Min()) / (first.Max() - first.Min()));
+        Assert.All(Region(big, 0, 8, 0, 8).AsSpan(0, 64).ToArray(), v => Assert.Equal(corner, v, 1e-6));
     }
 
     [Fact]
@@ -243,7 +243,7 @@ public class InspectionTests
         using var generator = new torch.Generator(13);
         using var model = ModelZoo.Create("vgg7", generator: generator);
         model.eval();
-        using var image = torch.vision.io.read_image(HmtTile());
+        using var image = ReadRgb(HmtTile());
         Assert.Equal([3, 150, 150], image.shape);
 
         using var activation = LayerActivations.Capture(model, image, "features.1");
@@ -256,7 +256,7 @@ public class InspectionTests
             Assert.Equal(byHand.data<float>(), activation.data<float>());
 
         // 32 gray tiles of 150 x 150: 6 columns, 6 rows, 2 pixels between: 6*150 + 5*2 = 910 square.
-        using var grid = LayerActivations.Render(activation, options: new GridOptions { Padding = 2, PadValue = .5 });
+        using var grid = LayerActivations.Render(activation, new GridOptions { Padding = 2, PadValue = .5 });
         Assert.Equal([1, 910, 910], grid.shape);
         var values = activation.data<float>();
         int nonConstant = 0;
@@ -273,11 +273,10 @@ public class InspectionTests
         Assert.All(Region(grid, 150, 2, 0, 910), v => Assert.Equal(.5f, v));
         Assert.All(Region(grid, 5 * 152, 150, 2 * 152, 910 - 2 * 152), v => Assert.Equal(.5f, v));
 
-        // The default is colored (viridis) with 1 pixel between: 6*150 + 5 = 905.
-        var path = TempPng("vgg7-features1");
-        using var colored = LayerActivations.Render(activation, path);
-        Assert.Equal([3, 905, 905], colored.shape);
-        AssertPngMatches(colored, path);
+        // The default is gray with 1 pixel of white between: 6*150 + 5 = 905.
+        using var gray = LayerActivations.Render(activation);
+        Assert.Equal([1, 905, 905], gray.shape);
+        Assert.All(Region(gray, 150, 1, 0, 905), v => Assert.Equal(1f, v));
     }
 
     [Fact]
@@ -290,7 +289,7 @@ public class InspectionTests
         // Lengths 40 -> 19 -> 10; the default draws 25 strips 8 pixels high, 10*8 wide, in one column: 25*8 + 24.
         Assert.Equal([25, 10], activation.shape);
         using var grid = LayerActivations.Render(activation);
-        Assert.Equal([3, 224, 80], grid.shape);
+        Assert.Equal([1, 224, 80], grid.shape);
 
         var e = Assert.Throws<ArgumentException>(() => LayerActivations.Capture(model, input, "conv9"));
         Assert.Contains("conv9", e.Message);
@@ -476,26 +475,11 @@ public class InspectionTests
         var got = plane.data<float>();
         for (int y = 0; y < expected.GetLength(0); y++)
         for (int x = 0; x < expected.GetLength(1); x++)
-            Assert.True(Math.Abs(expected[y, x] - got[y * expected.GetLength(1) + x]) < 1e-6,
-                $"pixel ({y}, {x}): expected {expected[y, x]}, got {got[y * expected.GetLength(1) + x]}");
+        {
+            float e = expected[y, x], g = got[y * expected.GetLength(1) + x];
+            Assert.True(float.IsNaN(e) ? float.IsNaN(g) : Math.Abs(e - g) < 1e-6, $"pixel ({y}, {x}): expected {e}, got {g}");
+        }
         plane.Dispose();
-    }
-
-    // An 8-bit PNG holds each value rounded to the nearest k / 255.
-    private static void AssertPngMatches(Tensor grid, string path)
-    {
-        try
-        {
-            using var scope = torch.NewDisposeScope();
-            var back = torch.vision.io.read_image(path, torch.vision.io.ImageReadMode.UNCHANGED);
-            Assert.Equal(grid.shape, back.shape);
-            double diff = back.sub(grid).abs().max().item<double>();
-            Assert.True(diff <= 0.5 / 255 + 1e-6, $"PNG differs from the grid by {diff}");
-        }
-        finally
-        {
-            File.Delete(path);
-        }
     }
 
     // The pixels of rows top .. top+height-1 and columns left .. left+width-1 of every channel.
@@ -505,8 +489,21 @@ public class InspectionTests
         return image.narrow(-2, top, height).narrow(-1, left, width).contiguous().data<float>();
     }
 
-    private static string TempPng(string name) =>
-        Path.Combine(Path.GetTempPath(), "xaigrid-inspection-tests", $"{name}-{Guid.NewGuid():N}.png");
+    /// <summary>An image file as float (3, H, W) RGB in [0, 1], decoded by ImageSharp.</summary>
+    private static Tensor ReadRgb(string path)
+    {
+        using var image = SixLabors.ImageSharp.Image.Load<Rgb24>(path);
+        var pixels = new Rgb24[image.Width * image.Height];
+        image.CopyPixelDataTo(pixels);
+        var planes = new float[3 * pixels.Length];
+        for (int i = 0; i < pixels.Length; i++)
+        {
+            planes[i] = pixels[i].R / 255f;
+            planes[pixels.Length + i] = pixels[i].G / 255f;
+            planes[2 * pixels.Length + i] = pixels[i].B / 255f;
+        }
+        return torch.tensor(planes, [3, image.Height, image.Width]);
+    }
 
     private static string HmtTile() =>
         Directory.GetFiles(Path.Combine(Testing.Reference.DataDir, "hmt", "HMT_test", "01_TUMOR"), "*.tif").Order(StringComparer.Ordinal).First();

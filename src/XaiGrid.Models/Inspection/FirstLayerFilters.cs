@@ -6,8 +6,7 @@ namespace XaiGrid.Models.Inspection;
 
 /// <summary>
 /// The weights of a classifier's first convolution as an image grid. A Conv2d on 3 input channels shows each filter
-/// as one RGB tile (input channel i as color i); any other Conv2d shows each (out, in) kernel as a gray (or
-/// colormapped) tile, one row per output filter (columns = in channels); a Conv1d shows each output filter as an
+/// as one RGB tile (input channel i as color i); any other Conv2d shows each (out, in) kernel as a gray tile, one row per output filter (columns = in channels); a Conv1d shows each output filter as an
 /// (in x k) tile, so with one input channel a 1 x k strip, the strips stacked in one column.
 /// </summary>
 public static class FirstLayerFilters
@@ -24,8 +23,8 @@ public static class FirstLayerFilters
             $"{model.Arch} has no Conv1d or Conv2d layer to show filters of; its layers are: {string.Join(", ", model.LayerNames)}");
     }
 
-    /// <summary>The grid of the first convolution's filters, also written to <paramref name="pngPath"/> when given.</summary>
-    public static Tensor Render(Classifier model, string? pngPath = null, GridOptions? options = null)
+    /// <summary>The grid of the first convolution's filters.</summary>
+    public static Tensor Render(Classifier model, GridOptions? options = null)
     {
         var (_, conv) = Find(model);
         options ??= DefaultOptions;
@@ -44,7 +43,6 @@ public static class FirstLayerFilters
             // (out, 3, kh, kw) are RGB tiles; a Conv1d's (out, in, k) are (in x k) gray tiles.
             grid = ImageGrid.Compose(weight, options);
         }
-        if (pngPath is not null) ImageGrid.Write(grid, pngPath);
         return grid.MoveToOuterDisposeScope();
     }
 }

@@ -33,7 +33,10 @@ public sealed record GridOptions
     /// <summary>Pixels between neighbouring tiles (not around the border).</summary>
     public int Padding { get; init; } = 1;
 
-    /// <summary>Gray level in [0, 1] of the padding and of empty cells in the last row.</summary>
+    /// <summary>
+    /// Gray level in [0, 1] of the padding and of empty cells in the last row, or NaN to mark them as holding no value
+    /// (a heatmap of the grid leaves them blank).
+    /// </summary>
     public double PadValue { get; init; } = 1;
 
     public TileScale Scale { get; init; } = TileScale.PerTile;
@@ -41,14 +44,11 @@ public sealed record GridOptions
     /// <summary>Each tile pixel becomes an Upscale x Upscale block (nearest neighbour); padding is not scaled.</summary>
     public int Upscale { get; init; } = 1;
 
-    /// <summary>When set, gray tiles are colored with it and the grid is RGB.</summary>
-    public torch.vision.Colormap? Colormap { get; init; }
-
     internal void Validate()
     {
         if (Columns is < 1) throw new ArgumentException($"grid Columns must be at least 1, got {Columns}");
         if (Padding < 0) throw new ArgumentException($"grid Padding can't be negative, got {Padding}");
-        if (!(PadValue >= 0 && PadValue <= 1)) throw new ArgumentException($"grid PadValue must be in [0, 1], got {PadValue}");
+        if (!(PadValue >= 0 && PadValue <= 1 || double.IsNaN(PadValue))) throw new ArgumentException($"grid PadValue must be in [0, 1] or NaN, got {PadValue}");
         if (Upscale < 1) throw new ArgumentException($"grid Upscale must be at least 1, got {Upscale}");
         ArgumentNullException.ThrowIfNull(Scale, nameof(Scale));
     }
@@ -56,10 +56,10 @@ public sealed record GridOptions
 
 /// <summary>
 /// Lays out maps, images or 1-D signals as tiles of one image, row by row. A tile is a gray map (H, W) or (1, H, W),
-/// an RGB image (3, H, W), or a 1-D signal (L), drawn as a heat strip one pixel high and L wide (give an
+/// an RGB image (3, H, W), or a 1-D signal (L), laid out as a strip one pixel high and L wide (give an
 /// <see cref="GridOptions.Upscale"/> to make it visible; strips stack in one column by default, so the same
 /// position of every signal lines up vertically). All tiles share one size. The grid is float32 (C, H, W) in [0, 1]
-/// with C = 3 when a tile is RGB or a colormap is set, else 1; tile i sits at row i / columns, column i % columns, its
+/// with C = 3 when a tile is RGB, else 1 (colouring gray grids is the figure's job); tile i sits at row i / columns, column i % columns, its
 /// top-left pixel at (row * (h * upscale + padding), column * (w * upscale + padding)).
 /// </summary>
 public static class ImageGrid
@@ -93,7 +93,7 @@ public static class ImageGrid
                 throw new ArgumentException(
                     $"grid tiles must share one size: tile 0 is {h} x {w}, tile {i} is {images[i].size(1)} x {images[i].size(2)}", nameof(tiles));
 
-        bool rgb = options.Colormap is not null || images.Any(t => t.size(0) == 3);
+        bool rgb = images.Any(t => t.size(0) == 3);
         var range = options.Scale switch
         {
             TileScale.SharedScale => ((double, double)?)Range(torch.stack(images.Select(t => t.flatten()).ToList())),
@@ -110,20 +110,11 @@ public static class ImageGrid
         {
             using var tileScope = torch.NewDisposeScope();
             var tile = Upscale(Normalize(images[i], range ?? Range(images[i])), f);
-            if (options.Colormap is { } map && tile.size(0) == 1) tile = torch.vision.apply_colormap(tile.squeeze(0).@float(), map);
-            else if (rgb && tile.size(0) == 1) tile = tile.expand(3, th, tw);
+            if (rgb && tile.size(0) == 1) tile = tile.expand(3, th, tw);
             long top = i / columns * (th + pad), left = i % columns * (tw + pad);
             grid.narrow(1, top, th).narrow(2, left, tw).copy_(tile);
         }
         return grid.MoveToOuterDisposeScope();
-    }
-
-    /// <summary>Writes a grid (or any image tensor) as an 8-bit PNG, creating the folder if needed.</summary>
-    public static void Write(Tensor grid, string path)
-    {
-        var folder = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (!string.IsNullOrEmpty(folder)) Directory.CreateDirectory(folder);
-        torch.vision.io.write_png(grid, path);
     }
 
     // As float64 (C, H, W): the normalized values are computed at full precision before they become float32 pixels.

@@ -31,19 +31,17 @@ public static class LayerActivations
     }
 
     /// <summary>
-    /// The grid of an activation's channels, also written to <paramref name="pngPath"/> when given. (C, H, W) gives C
-    /// map tiles; (C, L) C strips; (K) one strip. By default maps are colored with viridis, each by its own range, and
-    /// strips drawn with 8 x 8 pixel blocks.
+    /// The gray grid of an activation's channels. (C, H, W) gives C map tiles; (C, L) C strips; (K) one strip. By
+    /// default each tile is scaled by its own range and strips are drawn with 8 x 8 pixel blocks.
     /// </summary>
-    public static Tensor Render(Tensor activation, string? pngPath = null, GridOptions? options = null)
+    public static Tensor Render(Tensor activation, GridOptions? options = null)
     {
         if (activation.dim() is < 1 or > 3)
             throw new ArgumentException(
                 $"an activation is (C, H, W), (C, L) or (K); got shape [{string.Join(", ", activation.shape)}]", nameof(activation));
-        options ??= new GridOptions { Colormap = torch.vision.Colormap.Viridis, Upscale = activation.dim() == 3 ? 1 : 8 };
+        options ??= new GridOptions { Upscale = activation.dim() == 3 ? 1 : 8 };
         using var scope = torch.NewDisposeScope();
         var grid = ImageGrid.Compose(activation.dim() == 1 ? activation.unsqueeze(0) : activation, options);
-        if (pngPath is not null) ImageGrid.Write(grid, pngPath);
         return grid.MoveToOuterDisposeScope();
     }
 }

@@ -1,21 +1,21 @@
 using System.Text.Json.Nodes;
+using ScottPlot;
 using XaiGrid.Report.Data;
 using XaiGrid.Report.Tables;
 using XaiGrid.Store;
-using XaiGrid.Torch;
 
 namespace XaiGrid.Report.Figures;
 
 /// <summary>
-/// Figures of the explanation cells: chosen inputs with every method's map, insertion and deletion curves, sanity
-/// check curves, and the compression recall heatmaps.
+/// Figures of the explanation cells: chosen inputs with every method's map, every method's Drop% and Increase%,
+/// insertion and deletion curves, sanity check curves, and the compression recall heatmaps.
 /// </summary>
 internal static class ExplanationFigures
 {
     public const string Group = "Explanations";
 
     public static IEnumerable<FigureSpec> Build(ExperimentData e) =>
-        Maps(e).Concat(InsertionDeletion(e)).Concat(Sanity(e)).Concat(Compression(e));
+        Maps(e).Concat(DropIncrease(e)).Concat(InsertionDeletion(e)).Concat(Sanity(e)).Concat(Compression(e));
 
     /// <summary>Cells about the same maps (run, data, inputs, target), grouped and in report order, methods sorted.</summary>
     private static IEnumerable<(string Identity, string Title, List<CellView> Cells)> ByInputs(ExperimentData e, IEnumerable<CellView> cells) =>
@@ -55,37 +55,39 @@ internal static class ExplanationFigures
         var targets = e.Npy(withInputs.Artifact("targets")!).data<long>();
         int n = (int)inputs.size(0);
         var maps = cells.Select(c => c.Done ? e.Npy(c.Artifact("maps")!, n) : null).ToList();
-        var panels = new List<IPanel>();
+        var panels = new List<Plot>();
         for (int i = 0; i < n; i++)
         {
             var input = inputs[i];
             for (int m = 0; m < cells.Count; m++)
             {
                 string label = $"{cells[m].Text("method")} | item {ids[i]} c={targets[i]}";
-                panels.Add(maps[m] is { } all ? MapPanel(label, input, all[i]) : new MessagePanel(label, cells[m].State));
+                panels.Add(maps[m] is { } all ? ImagePanels.Map(label, input, all[i]) : Charts.Message(label, cells[m].State));
             }
         }
         bool image = inputs.dim() == 4;
-        return new Figure($"Maps: {title}", panels, cells.Count, image ? 200 : 240, image ? 220 : 140);
+        return new Figure($"Maps: {title}", panels, cells.Count, image ? 240 : 300, image ? 220 : 210);
     }
 
-    /// <summary>
-    /// One map over its input: for an image, a heat overlay; for a 1-D input, the sequence with every point coloured by
-    /// the map. A map with the input's channels is summed over them (the total attribution of a position).
-    /// </summary>
-    private static IPanel MapPanel(string title, Tensor input, Tensor map)
+    private static IEnumerable<FigureSpec> DropIncrease(ExperimentData e)
     {
-        var spatial = input.shape[1..];
-        var positions = map.dim() == input.dim() && map.size(0) == input.size(0) ? map.sum(0)
-            : map.dim() == input.dim() && map.size(0) == 1 ? map.squeeze(0) : map;
-        if (!positions.shape.SequenceEqual(spatial))
-            return new MessagePanel(title, $"map of shape [{string.Join(", ", map.shape)}] does not cover the input [{string.Join(", ", input.shape)}]");
-        if (input.dim() == 3) return new ImagePanel(title, torch.vision.overlay(Values.Display(input), positions, 0.5));
-        var values = positions.to(ScalarType.Float64).contiguous().data<double>();
-        var finite = values.Where(double.IsFinite).DefaultIfEmpty(0).ToList();
-        var colors = Paint.Colormap(values, finite.Min(), finite.Max(), torch.vision.Colormap.Jet);
-        var x = Enumerable.Range(0, values.Length).Select(i => (double)i).ToArray();
-        return new LineChart(title, "", "", [new Series("", x, Values.Sequence(input), Paint.Frame, colors)]) { Legend = false, TickCount = 3 };
+        foreach (var (identity, title, cells) in ByInputs(e, e.OfKind("drop-increase")))
+        {
+            string caption = $"Drop% (lower is better) and Increase% (higher is better) of each method's maps: {title}";
+            yield return new FigureSpec(Group, FigureSpec.Stem("drop-increase", identity), caption, () => DropIncreaseFigure(cells, title));
+        }
+    }
+
+    /// <summary>Two bars per method, as the faithfulness table reads them; a method whose cell is not done is named with its state.</summary>
+    private static Figure DropIncreaseFigure(List<CellView> cells, string title)
+    {
+        var methods = cells.Select(c => c.Done ? RunNames.Method(c) : $"{RunNames.Method(c)} ({c.State})").ToList();
+        double Percent(CellView c, string field) => c.Done ? c.Scalar(field) : double.NaN;
+        var chart = new BarChart("mean over the explained inputs", "method", "percent", methods,
+            [new BarSeries("Drop%", cells.Select(c => Percent(c, "drop_pct")).ToList()),
+             new BarSeries("Increase%", cells.Select(c => Percent(c, "increase_pct")).ToList())])
+            { ValueRange = (0, 100), ValueDecimals = 1, Horizontal = true };
+        return new Figure($"Drop% and Increase%: {title}", [chart.ToPlot()], 1, 720, 80 + 48 * cells.Count);
     }
 
     private static IEnumerable<FigureSpec> InsertionDeletion(ExperimentData e)
@@ -94,23 +96,23 @@ internal static class ExplanationFigures
         {
             string caption = $"Mean insertion and deletion curves of p_c over the inputs, per method: {title}";
             yield return new FigureSpec(Group, FigureSpec.Stem("insertion-deletion", identity), caption, () => new Figure($"Insertion and deletion: {title}",
-                cells.GroupBy(c => c.Kind).OrderBy(g => g.Key == "insertion" ? 0 : 1).Select(g => CurvePanel(g.Key, g.ToList())).ToList(), 2, 420, 300));
+                cells.GroupBy(c => c.Kind).OrderBy(g => g.Key == "insertion" ? 0 : 1).Select(g => CurvePanel(g.Key, g.ToList())).ToList(), 2, 440, 340));
         }
     }
 
-    private static IPanel CurvePanel(string kind, List<CellView> cells)
+    private static Plot CurvePanel(string kind, List<CellView> cells)
     {
         var done = cells.Where(c => c.Done).ToList();
-        if (done.Count == 0) return new MessagePanel(kind, Format.GroupState(cells.Select(c => c.Record))!);
-        var series = done.Select((c, i) =>
+        if (done.Count == 0) return Charts.Message(kind, Format.GroupState(cells.Select(c => c.Record))!);
+        var series = done.Select(c =>
         {
             var curve = JsonNode.Parse(c.Table(kind))!["curve"]!.AsArray().Select(Values.Number).ToArray();
             var x = Enumerable.Range(0, curve.Length).Select(k => curve.Length > 1 ? (double)k / (curve.Length - 1) : 0).ToArray();
-            return new Series($"{RunNames.Method(c)} AUC {Format.Fixed(c.Scalar("auc"), 3)}", x, curve, Paint.Series(i));
+            return new Series($"{RunNames.Method(c)} AUC {Format.Fixed(c.Scalar("auc"), 3)}", x, curve);
         }).ToList();
         string missing = done.Count < cells.Count ? $" ({Format.GroupState(cells.Select(c => c.Record))})" : "";
         return new LineChart(kind + missing, kind == "insertion" ? "fraction of features inserted" : "fraction of features deleted", "p_c", series)
-            { XRange = (0, 1), YRange = (0, 1) };
+            { XRange = (0, 1), YRange = (0, 1) }.ToPlot();
     }
 
     private static IEnumerable<FigureSpec> Sanity(ExperimentData e)
@@ -124,18 +126,18 @@ internal static class ExplanationFigures
 
     private static Figure SanityFigure(List<CellView> cells, string title)
     {
-        var panels = new List<IPanel>();
+        var panels = new List<Plot>();
         var done = cells.Where(c => c.Done).Select(c => (Cell: c, Result: ExplanationTables.SanityResult(c))).ToList();
         if (done.Count > 0)
         {
             var layers = done[0].Result.Layers.Select(l => l.Layer).ToList();
-            var series = done.Select((d, i) => new Series(RunNames.Method(d.Cell),
-                d.Result.Layers.Select((_, k) => (double)k).ToArray(), d.Result.Layers.Select(l => l.MeanCorrelation).ToArray(), Paint.Series(i))).ToList();
+            var series = done.Select(d => new Series(RunNames.Method(d.Cell),
+                d.Result.Layers.Select((_, k) => (double)k).ToArray(), d.Result.Layers.Select(l => l.MeanCorrelation).ToArray())).ToList();
             panels.Add(new LineChart("mean Spearman correlation", "randomized from layer (top first)", "rank correlation", series)
-                { XCategories = layers, YRange = (-1, 1) });
+                { XCategories = layers, YRange = (-1, 1), Markers = true, Legend = Alignment.LowerLeft }.ToPlot());
         }
-        panels.AddRange(cells.Where(c => !c.Done).Select(c => (IPanel)new MessagePanel(RunNames.Method(c), c.State)));
-        return new Figure($"Sanity check: {title}", panels, 2, 460, 320);
+        panels.AddRange(cells.Where(c => !c.Done).Select(c => Charts.Message(RunNames.Method(c), c.State)));
+        return new Figure($"Sanity check: {title}", panels, 2, 480, 340);
     }
 
     private static IEnumerable<FigureSpec> Compression(ExperimentData e)
@@ -152,11 +154,12 @@ internal static class ExplanationFigures
             var cells = g.ToList();
             yield return new FigureSpec(Group, FigureSpec.Stem("compression", $"{g.Key.TrainKey}|{g.Key.Layer}|{g.Key.Aggregate}"), caption,
                 () => new Figure($"Compression recall: {title}", cells.GroupBy(c => c.Node("class").GetValue<int>()).OrderBy(c => c.Key)
-                    .Select(c => RecallPanel(TrainingTables.ClassLabel(names, c.Key), c.ToList())).ToList(), 5, 220, 200));
+                    .Select(c => RecallPanel(TrainingTables.ClassLabel(names, c.Key), c.ToList())).ToList(), 4, 300, 260));
         }
     }
 
-    private static IPanel RecallPanel(string label, List<CellView> grid)
+    /// <summary>Leino et al. (2018), Fig. 3: the recall of one class over the (top, bottom) grid, with a colour bar over [0, 1].</summary>
+    private static Plot RecallPanel(string label, List<CellView> grid)
     {
         var tops = grid.Select(c => c.Node("top").GetValue<int>()).Distinct().Order().ToList();
         var bottoms = grid.Select(c => c.Node("bottom").GetValue<int>()).Distinct().Order().ToList();
@@ -171,8 +174,7 @@ internal static class ExplanationFigures
             else text[i, j] = c.Record.State == CellState.Failed ? "F" : "P";
         }
         var original = grid.FirstOrDefault(c => c.Done) is { } d ? $", original {Format.Fixed(d.Scalar("original_recall"), 2)}" : "";
-        return new Heatmap($"class {label}{original}", values, tops.Select(t => t.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList(),
-            bottoms.Select(b => b.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList(), "bottom", "top")
-            { Range = (0, 1), CellText = text };
+        return new MatrixHeatmap($"class {label}{original}", values, MatrixHeatmap.Numbers(tops), MatrixHeatmap.Numbers(bottoms),
+            "bottom (most negative channels kept)", "top (most positive kept)", "recall") { Range = (0, 1), CellText = text }.ToPlot();
     }
 }

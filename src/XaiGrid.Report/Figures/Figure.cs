@@ -1,27 +1,31 @@
-using XaiGrid.Torch;
-using draw = XaiGrid.Torch.torch.vision.draw;
+using ScottPlot;
+using SkiaSharp;
 
 namespace XaiGrid.Report.Figures;
 
-/// <summary>Something drawn into one panel of a figure.</summary>
-internal interface IPanel
+/// <summary>A pixel rectangle: (X, Y) its top-left corner, W x H its size.</summary>
+internal readonly record struct Rect(int X, int Y, int W, int H)
 {
-    void Draw(Tensor canvas, Rect area);
+    public int Right => X + W;
+    public int Bottom => Y + H;
 }
 
 /// <summary>
-/// A titled grid of equally sized panels, filled row by row. The layout is a pure function of the panel count, the
-/// columns and the panel size (<see cref="Size"/>, <see cref="PanelArea"/>), so a reader of the PNG can find every
-/// panel again.
+/// A titled grid of equally sized panels, filled row by row, each a ScottPlot plot rendered into its rectangle of one
+/// SkiaSharp canvas. The layout is a pure function of the panel count, the columns and the panel size
+/// (<see cref="Size"/>, <see cref="PanelArea"/>), so a reader of the PNG can find every panel again. The figure owns
+/// its plots.
 /// </summary>
-internal sealed class Figure(string title, IReadOnlyList<IPanel> panels, int columns, int panelWidth, int panelHeight)
+internal sealed class Figure(string title, IReadOnlyList<Plot> panels, int columns, int panelWidth, int panelHeight) : IDisposable
 {
-    public const int Margin = 12, Gap = 14, TitleHeight = 30;
+    public const int Margin = 12, Gap = 14, TitleHeight = 34;
+    private const float TitleSize = 17, SmallestTitleSize = 12;
 
     public int Panels => panels.Count;
     public int Columns => Math.Max(1, Math.Min(columns, panels.Count));
     public int PanelWidth => panelWidth;
     public int PanelHeight => panelHeight;
+    public IReadOnlyList<Plot> Plots => panels;
 
     public static (int Width, int Height) Size(int panels, int columns, int panelWidth, int panelHeight)
     {
@@ -32,88 +36,51 @@ internal sealed class Figure(string title, IReadOnlyList<IPanel> panels, int col
     public static Rect PanelArea(int index, int columns, int panelWidth, int panelHeight) =>
         new(Margin + index % columns * (panelWidth + Gap), TitleHeight + index / columns * (panelHeight + Gap), panelWidth, panelHeight);
 
-    /// <summary>The figure as an RGB uint8 (H, W, 3) canvas.</summary>
-    public Tensor Render()
+    /// <summary>The figure as PNG bytes: the same figure always gives the same bytes.</summary>
+    public byte[] EncodePng()
     {
         if (panels.Count == 0) throw new InvalidOperationException($"figure '{title}' has no panels");
+        ReportFonts.Register();
         var (width, height) = Size(panels.Count, Columns, panelWidth, panelHeight);
-        var canvas = draw.canvas(height, width, Paint.Background);
-        // A long title on a narrow figure takes the smaller panel-title size before it is cut.
-        double scale = Paint.TextWidth(title, Paint.FigureTitleText) <= width - 2 * Margin ? Paint.FigureTitleText : Paint.TitleText;
-        Paint.Text(canvas, title, width / 2, TitleHeight / 2, scale, Paint.Ink, Align.Center, middle: true, maxWidth: width - 2 * Margin);
-        for (int i = 0; i < panels.Count; i++) panels[i].Draw(canvas, PanelArea(i, Columns, panelWidth, panelHeight));
-        return canvas;
-    }
-
-    public void Save(string path)
-    {
-        using var canvas = Render();
-        using var chw = canvas.permute(2, 0, 1);
-        torch.vision.io.write_png(chw, path);
-    }
-}
-
-/// <summary>A panel that says why there is nothing to draw (a cell pending, failed, or without stored inputs).</summary>
-internal sealed class MessagePanel(string title, string message) : IPanel
-{
-    public void Draw(Tensor canvas, Rect area)
-    {
-        Panels.Title(canvas, area, title);
-        draw.rectangle(canvas, area.X, area.Y + Panels.TitleBand, area.W, area.H - Panels.TitleBand, Paint.Missing);
-        var lines = Wrap(message, area.W - 12, Paint.LabelText);
-        int y = area.Y + (area.H + Panels.TitleBand) / 2 - lines.Count * 7;
-        foreach (var line in lines)
+        using var surface = SKSurface.Create(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Premul))
+                            ?? throw new InvalidOperationException($"SkiaSharp cannot make a {width} x {height} canvas for figure '{title}'");
+        var canvas = surface.Canvas;
+        canvas.Clear(SKColors.White);
+        DrawTitle(canvas, width);
+        for (int i = 0; i < panels.Count; i++)
         {
-            Paint.Text(canvas, line, area.X + area.W / 2, y, Paint.LabelText, Paint.Muted, Align.Center, middle: true);
-            y += 14;
+            var area = PanelArea(i, Columns, panelWidth, panelHeight);
+            // A plot clears the whole canvas before it draws: the clip keeps it inside its own panel.
+            canvas.Save();
+            canvas.ClipRect(new SKRect(area.X, area.Y, area.Right, area.Bottom));
+            Charts.FitTitle(panels[i], area.W - 8);
+            panels[i].Render(canvas, new PixelRect(new Pixel(area.X, area.Y), new PixelSize(area.W, area.H)));
+            canvas.Restore();
+        }
+        using var image = surface.Snapshot();
+        using var png = image.Encode(SKEncodedImageFormat.Png, 100);
+        return png.ToArray();
+    }
+
+    public void Save(string path) => File.WriteAllBytes(path, EncodePng());
+
+    /// <summary>The title in bold, centred; a long one takes a smaller size, then is cut with an ellipsis.</summary>
+    private void DrawTitle(SKCanvas canvas, int width)
+    {
+        float room = width - 2 * Margin;
+        using var font = new SKFont(ReportFonts.Bold, TitleSize);
+        if (font.MeasureText(title) > room) font.Size = Math.Max(SmallestTitleSize, TitleSize * room / font.MeasureText(title));
+        using var paint = new SKPaint { Color = new SKColor(0x22, 0x22, 0x22), IsAntialias = true };
+        canvas.DrawText(Charts.Fit(title, room, font), width / 2f, TitleHeight - 10, SKTextAlign.Center, font, paint);
+    }
+
+    public void Dispose()
+    {
+        foreach (var plot in panels)
+        {
+            // A plot does not own the images it shows; the figure does (see ImagePanels.Picture).
+            foreach (var picture in plot.GetPlottables<ScottPlot.Plottables.ImageRect>()) picture.Image?.Dispose();
+            plot.Dispose();
         }
     }
-
-    private static List<string> Wrap(string text, int width, double scale)
-    {
-        var lines = new List<string>();
-        var line = "";
-        foreach (var word in text.Split(' ', StringSplitOptions.RemoveEmptyEntries))
-        {
-            var candidate = line.Length == 0 ? word : line + " " + word;
-            if (Paint.TextWidth(candidate, scale) <= width || line.Length == 0) line = candidate;
-            else
-            {
-                lines.Add(line);
-                line = word;
-            }
-            if (lines.Count == 6) break;
-        }
-        if (line.Length > 0 && lines.Count < 6) lines.Add(line);
-        return lines;
-    }
-}
-
-/// <summary>An image (float (3, h, w) or (1, h, w) in [0, 1]) scaled to fit its panel, under a title.</summary>
-internal sealed class ImagePanel(string title, Tensor image) : IPanel
-{
-    public void Draw(Tensor canvas, Rect area)
-    {
-        Panels.Title(canvas, area, title);
-        using var scope = torch.NewDisposeScope();
-        var rgb = image.size(0) == 1 ? image.expand(3, image.size(1), image.size(2)) : image;
-        int availableW = area.W, availableH = area.H - Panels.TitleBand;
-        double scale = Math.Min((double)availableW / rgb.size(2), (double)availableH / rgb.size(1));
-        // Small images (filters, strips) grow by whole factors with nearest neighbours so their pixels stay crisp.
-        if (scale >= 2) scale = Math.Floor(scale);
-        int w = Math.Max(1, (int)(rgb.size(2) * scale)), h = Math.Max(1, (int)(rgb.size(1) * scale));
-        var mode = scale >= 1 ? torch.vision.InterpolationMode.Nearest : torch.vision.InterpolationMode.Area;
-        var fitted = torch.vision.resize(rgb.contiguous(), h, w, mode);
-        Paint.Paste(canvas, fitted, area.X + (availableW - w) / 2, area.Y + Panels.TitleBand + (availableH - h) / 2);
-    }
-}
-
-/// <summary>Pieces shared by the panel kinds.</summary>
-internal static class Panels
-{
-    /// <summary>Height of the band at the top of a panel that holds its title.</summary>
-    public const int TitleBand = 18;
-
-    public static void Title(Tensor canvas, Rect area, string title) =>
-        Paint.Text(canvas, title, area.X + area.W / 2, area.Y + TitleBand / 2, Paint.TitleText, Paint.Ink, Align.Center, middle: true, maxWidth: area.W - 4);
 }
