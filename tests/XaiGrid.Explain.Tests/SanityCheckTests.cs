@@ -12,6 +12,12 @@ internal sealed class InputItself(Classifier model) : AttributionMethod(model)
     protected override Tensor Compute(Tensor inputs, long[] targets, long[] ids) => inputs.clone();
 }
 
+/// <summary>A "method" whose every map is zero.</summary>
+internal sealed class ZeroMap(Classifier model) : AttributionMethod(model)
+{
+    protected override Tensor Compute(Tensor inputs, long[] targets, long[] ids) => torch.zeros_like(inputs);
+}
+
 public class SanityCheckTests(TrainedMnist1DCnn trained, ITestOutputHelper output) : IClassFixture<TrainedMnist1DCnn>
 {
     private static Dictionary<string, double[]> Weights(Classifier model)
@@ -59,6 +65,23 @@ public class SanityCheckTests(TrainedMnist1DCnn trained, ITestOutputHelper outpu
         var result = new SanityCheck(trained.Model, m => new InputItself(m), seed: 3).Run(x);
         Print("input itself", result);
         Assert.All(result.Layers, l => Assert.All(l.Correlations, r => Assert.Equal(1.0, r, 12)));
+    }
+
+    /// <summary>
+    /// A constant map (what Grad-CAM gives once randomization kills its layer) has no ranks: its correlation is NaN,
+    /// and the result's JSON, which the cell stores, keeps the NaN rather than failing to serialize it.
+    /// </summary>
+    [Fact]
+    public void AConstantMapHasNoCorrelationAndItsNaNSurvivesTheStoredJson()
+    {
+        using var x = trained.Data.Test.Inputs.narrow(0, 0, 2);
+        var result = new SanityCheck(trained.Model, m => new ZeroMap(m), seed: 3).Run(x);
+        Assert.All(result.Layers, l => Assert.All(l.Correlations, r => Assert.True(double.IsNaN(r))));
+        var json = result.ToJson();
+        Assert.Contains("\"NaN\"", json);
+        var back = SanityCheckResult.FromJson(json);
+        Assert.Equal(result.Layers.Select(l => l.Layer), back.Layers.Select(l => l.Layer));
+        Assert.All(back.Layers, l => Assert.True(double.IsNaN(l.MeanCorrelation) && l.Correlations.All(double.IsNaN)));
     }
 
     [Fact]

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using XaiGrid.Explain;
 using XaiGrid.Explain.Evaluation;
@@ -57,7 +56,7 @@ internal static class MetricExecutor
         var result = check.Run(inputs, targets, ids);
         var output = new CellOutput();
         foreach (var layer in result.Layers) output.Scalars["spearman:" + layer.Layer] = layer.MeanCorrelation;
-        output.Tables["sanity_check"] = JsonSerializer.Serialize(result);
+        output.Tables["sanity_check"] = result.ToJson();
         return output;
     }
 }

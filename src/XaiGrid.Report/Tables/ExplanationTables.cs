@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using XaiGrid.Explain.Influence;
 using XaiGrid.Explain.Sanity;
@@ -90,9 +89,7 @@ internal static class ExplanationTables
             "are randomized (cascading from the top). A method whose correlations stay near 1 fails the check.");
     }
 
-    public static SanityCheckResult SanityResult(CellView cell) =>
-        JsonSerializer.Deserialize<SanityCheckResult>(cell.Table("sanity_check"))
-        ?? throw new InvalidDataException($"sanity-check cell {cell.Key}: its table is null");
+    public static SanityCheckResult SanityResult(CellView cell) => SanityCheckResult.FromJson(cell.Table("sanity_check"));
 
     private static string Quantity(CellView cell)
     {
