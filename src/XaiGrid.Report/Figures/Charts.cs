@@ -99,14 +99,6 @@ internal static class Charts
         return lo == 0 ? "" : text[..lo] + "…";
     }
 
-    /// <summary>Cuts a plot's title to the width of its panel (ScottPlot would let it run over the neighbours).</summary>
-    public static void FitTitle(Plot plot, float width)
-    {
-        var label = plot.Axes.Title.Label;
-        using var font = new SKFont(label.Bold ? ReportFonts.Bold : ReportFonts.Regular, label.FontSize);
-        label.Text = Fit(label.Text, width, font);
-    }
-
     /// <summary>Words joined into lines of at most <paramref name="columns"/> characters (a longer word keeps its own line).</summary>
     private static string Wrap(string text, int columns)
     {

@@ -19,6 +19,10 @@ internal readonly record struct Rect(int X, int Y, int W, int H)
 internal sealed class Figure(string title, IReadOnlyList<Plot> panels, int columns, int panelWidth, int panelHeight) : IDisposable
 {
     public const int Margin = 12, Gap = 14, TitleHeight = 34;
+
+    /// <summary>The band at the top of each panel that holds the panel's title.</summary>
+    public const int PanelTitleBand = 22;
+
     private const float TitleSize = 17, SmallestTitleSize = 12;
 
     public int Panels => panels.Count;
@@ -50,11 +54,16 @@ internal sealed class Figure(string title, IReadOnlyList<Plot> panels, int colum
         for (int i = 0; i < panels.Count; i++)
         {
             var area = PanelArea(i, Columns, panelWidth, panelHeight);
+            // ScottPlot centres a title on the data area, which a colour bar pushes left, so a long title ran past the
+            // panel's left edge: the figure writes each panel's title centred on the panel, cut to its width.
+            var title = panels[i].Axes.Title;
+            title.IsVisible = false;
+            using (var font = new SKFont(ReportFonts.Bold, title.Label.FontSize))
+                DrawCentred(canvas, title.Label.Text, area.X + area.W / 2f, area.Y + PanelTitleBand - 7, font, area.W - 8);
             // A plot clears the whole canvas before it draws: the clip keeps it inside its own panel.
             canvas.Save();
-            canvas.ClipRect(new SKRect(area.X, area.Y, area.Right, area.Bottom));
-            Charts.FitTitle(panels[i], area.W - 8);
-            panels[i].Render(canvas, new PixelRect(new Pixel(area.X, area.Y), new PixelSize(area.W, area.H)));
+            canvas.ClipRect(new SKRect(area.X, area.Y + PanelTitleBand, area.Right, area.Bottom));
+            panels[i].Render(canvas, new PixelRect(new Pixel(area.X, area.Y + PanelTitleBand), new PixelSize(area.W, area.H - PanelTitleBand)));
             canvas.Restore();
         }
         using var image = surface.Snapshot();
@@ -70,8 +79,14 @@ internal sealed class Figure(string title, IReadOnlyList<Plot> panels, int colum
         float room = width - 2 * Margin;
         using var font = new SKFont(ReportFonts.Bold, TitleSize);
         if (font.MeasureText(title) > room) font.Size = Math.Max(SmallestTitleSize, TitleSize * room / font.MeasureText(title));
+        DrawCentred(canvas, title, width / 2f, TitleHeight - 10, font, room);
+    }
+
+    /// <summary>A line of text centred on <paramref name="x"/> with its baseline at <paramref name="y"/>, cut to <paramref name="room"/> pixels.</summary>
+    private static void DrawCentred(SKCanvas canvas, string text, float x, float y, SKFont font, float room)
+    {
         using var paint = new SKPaint { Color = new SKColor(0x22, 0x22, 0x22), IsAntialias = true };
-        canvas.DrawText(Charts.Fit(title, room, font), width / 2f, TitleHeight - 10, SKTextAlign.Center, font, paint);
+        canvas.DrawText(Charts.Fit(text, room, font), x, y, SKTextAlign.Center, font, paint);
     }
 
     public void Dispose()
