@@ -2,7 +2,9 @@ using System.Text.Json;
 using XaiGrid.Explain.Attribution;
 using XaiGrid.Explain.Evaluation;
 using XaiGrid.Models.Architectures;
+using XaiGrid.Models.Training;
 using XaiGrid.Torch;
+using Xunit.Abstractions;
 
 namespace XaiGrid.Explain.Tests;
 
@@ -151,5 +153,72 @@ public class DropIncreaseTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new DropIncrease(model, 1).Evaluate(x, map));
         using var nan = torch.full([2, 4], double.NaN);
         Assert.Contains("NaN", Assert.Throws<ArgumentException>(() => new DropIncrease(model, 0.5).Evaluate(x, nan)).Message);
+    }
+}
+
+/// <summary>
+/// Drop% and Increase% of the trained MNIST-1D CNN's gradient x input maps over its whole test set, against the
+/// course's definition computed by Debian's python3-torch from the same weights, inputs and maps: Y and O are the
+/// model's float32 softmax scores, so two scores that both round to 1.0 are equal and count as no increase.
+/// </summary>
+public class DropIncreaseAgainstPyTorchTests(TrainedMnist1DCnn trained, ITestOutputHelper output) : IClassFixture<TrainedMnist1DCnn>
+{
+    private const string Script = """
+        folder, frac, batch = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
+        model = build('mnist1d-cnn', f'{folder}/model.safetensors')
+        x = torch.from_numpy(np.load(f'{folder}/x.npy'))
+        maps = torch.from_numpy(np.load(f'{folder}/maps.npy'))
+        t = torch.from_numpy(np.load(f'{folder}/targets.npy'))
+        def scores(z):
+            with torch.no_grad():
+                return torch.cat([torch.softmax(model(z[s:s + batch]), 1).gather(1, t[s:s + batch, None])[:, 0]
+                                  for s in range(0, len(z), batch)])
+        flat = maps.flatten(1)
+        threshold = flat.sort(1, descending=True).values[:, int(flat.shape[1] * frac)]
+        keep = (flat > threshold[:, None]).view(maps.shape).to(x.dtype)
+        y, o = scores(x), scores(x * keep)
+        np.save(f'{folder}/y.npy', y.numpy())
+        np.save(f'{folder}/o.npy', o.numpy())
+        """;
+
+    [Theory]
+    [InlineData(0.3)]
+    [InlineData(0.9)]
+    public void MatchesTheCourseDefinitionInFloat32(double frac)
+    {
+        using var folder = new TempDir();
+        var model = trained.Model;
+        var x = trained.Data.Test.Inputs;
+        var targets = trained.Data.Test.LabelArray();
+        using var maps = new GradientXInput(model).Attribute(x, targets);
+        Trainer.SaveWeights(folder.File("model.safetensors"), model);
+        torch.numpy.save(folder.File("x.npy"), x);
+        torch.numpy.save(folder.File("maps.npy"), maps);
+        using (var t = torch.tensor(targets)) torch.numpy.save(folder.File("targets.npy"), t);
+        var metric = new DropIncrease(model, frac);
+        PythonReference.Run(Script, folder.Path, frac.ToString(System.Globalization.CultureInfo.InvariantCulture), metric.MaxBatch.ToString());
+        double[] y = TestData.Values(torch.numpy.load(folder.File("y.npy"))), o = TestData.Values(torch.numpy.load(folder.File("o.npy")));
+
+        var result = metric.Evaluate(x, maps, targets);
+
+        // Our explanation passes run a oneDNN program whose float32 sums differ from PyTorch's in the last bits, so an
+        // item decides "increase" alike on both sides unless its O and Y are within that rounding of each other.
+        const double Rounding = 1e-6;
+        var items = result.Items;
+        Assert.All(items.Select((item, i) => (item, i)), p =>
+        {
+            Assert.Equal(y[p.i], p.item.Y, Rounding);
+            Assert.Equal(o[p.i], p.item.O, Rounding);
+            if (Math.Abs(o[p.i] - y[p.i]) > Rounding) Assert.Equal(o[p.i] > y[p.i] ? 1 : 0, p.item.Increase);
+            // Scores that both round to 1.0f are equal: float64 softmax would count their difference as an increase.
+            if (y[p.i] == 1 && o[p.i] == 1) Assert.Equal(0, p.item.Increase);
+        });
+        int nearTies = y.Zip(o).Count(p => Math.Abs(p.First - p.Second) <= Rounding);
+        double drop = y.Zip(o, (a, b) => Math.Max(0, a - b) / a).Average() * 100, increase = y.Zip(o, (a, b) => b > a ? 1.0 : 0).Average() * 100;
+        Assert.Equal(drop, result.DropPct, 1e-3);
+        Assert.InRange(result.IncreasePct, increase - 100.0 * nearTies / y.Length, increase + 100.0 * nearTies / y.Length);
+        int saturated = y.Zip(o).Count(p => p.First == 1 && p.Second == 1);
+        output.WriteLine($"frac {frac}: Drop% {result.DropPct:F3} (PyTorch {drop:F3}), Increase% {result.IncreasePct:F1} (PyTorch {increase:F1}); " +
+                         $"{nearTies} items with |O - Y| <= {Rounding}, {saturated} with Y = O = 1.0f in PyTorch");
     }
 }

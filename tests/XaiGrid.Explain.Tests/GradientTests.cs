@@ -7,7 +7,7 @@ using Xunit.Abstractions;
 namespace XaiGrid.Explain.Tests;
 
 /// <summary>
-/// Gradients and Integrated Gradients (Captum's trapezoid rule, 50 steps, zero baseline) of mnist1d-cnn and vgg7 on
+/// Gradients and Integrated Gradients (the trapezoid rule, 50 steps, zero baseline) of mnist1d-cnn and vgg7 on
 /// random weights, computed in python3-torch from the same weights, inputs and targets.
 /// </summary>
 public sealed class PyTorchAttributions : IDisposable
@@ -25,7 +25,8 @@ public sealed class PyTorchAttributions : IDisposable
                 model(z).gather(1, c[:, None]).sum().backward()
                 return z.grad
             np.save(f'{folder}/{arch}-gradient.npy', gradient(x, t).numpy())
-            # Captum's riemann_trapezoid: alphas linspace(0, 1, n), weights 1/(2(n-1)) at the ends and 1/(n-1) inside.
+            # The true trapezoid rule: alphas linspace(0, 1, n), weights 1/(2(n-1)) at the ends and 1/(n-1) inside, summing to 1
+            # (Captum's riemann_trapezoid has these alphas but weights 1/n, halved at the ends, which sum to 1 - 1/n).
             alphas = torch.linspace(0, 1, steps)
             weights = torch.full((steps,), 1 / (steps - 1))
             weights[0] = weights[-1] = 1 / (2 * (steps - 1))

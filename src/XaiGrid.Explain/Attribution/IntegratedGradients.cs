@@ -21,7 +21,11 @@ public sealed class IntegratedGradients(Classifier model, int steps = 50, Rieman
 
     public double Baseline => baseline;
 
-    /// <summary>Points and weights of the rule over [0, 1] with <see cref="Steps"/> points (Captum's conventions).</summary>
+    /// <summary>
+    /// Points and weights of the rule over [0, 1] with <see cref="Steps"/> points, Captum's points. The trapezoid weights
+    /// are the true rule's and sum to 1; Captum's riemann_trapezoid weighs its points 1/n, halved at the ends, which
+    /// sum to 1 - 1/n, so its maps are (n-1)/n of ours.
+    /// </summary>
     public static (double[] alphas, double[] weights) Quadrature(RiemannRule rule, int steps)
     {
         var alphas = new double[steps];

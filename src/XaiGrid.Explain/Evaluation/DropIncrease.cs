@@ -8,8 +8,8 @@ namespace XaiGrid.Explain.Evaluation;
 /// Drop% and Increase% (the Grad-CAM++ evaluation, DESIGN.md §4): keep the fraction <see cref="Frac"/> of each input's
 /// features with the highest map values and zero the rest. The threshold is the map value at rank int(N * frac) of
 /// the N features in descending order, and only values above it are kept, so ties at the threshold are all zeroed.
-/// With Y = p_c(x) and O = p_c(x kept): drop = max(0, Y - O) / Y, increase = 1 if O > Y. The result holds the means
-/// over the inputs times 100 and every input's values.
+/// With Y = p_c(x) and O = p_c(x kept), the model's float32 softmax scores: drop = max(0, Y - O) / Y, increase = 1 if
+/// O > Y. The result holds the means over the inputs times 100 and every input's values.
 /// </summary>
 public sealed class DropIncrease(Classifier model, double frac) : FaithfulnessMetric(model)
 {
@@ -34,8 +34,10 @@ public sealed class DropIncrease(Classifier model, double frac) : FaithfulnessMe
                 var threshold = flat.sort(1, descending: true).values.narrow(1, rank, 1);
                 var keep = flat.gt(threshold).view(map.shape).to(x.dtype);
                 var chunkTargets = t[(int)start..(int)(start + count)];
-                var y = TargetProbabilities(x, chunkTargets);
-                var o = TargetProbabilities(x * keep, chunkTargets);
+                // The course's definition compares the model's float32 scores: two that both round to 1.0 are equal, where
+                // float64 would count the rounding noise between saturated scores as an increase.
+                var y = TargetProbabilities(x, chunkTargets, ScalarType.Float32);
+                var o = TargetProbabilities(x * keep, chunkTargets, ScalarType.Float32);
                 for (int i = 0; i < count; i++) items.Add(DropIncreaseItem.Of(chunkTargets[i], y[i], o[i]));
             }
             return new DropIncreaseResult(

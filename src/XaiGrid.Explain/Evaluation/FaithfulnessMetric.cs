@@ -60,16 +60,19 @@ public abstract class FaithfulnessMetric(Classifier model)
         return (noChannel ? maps.unsqueeze(1) : maps.alias(), targets ?? DefaultTargets(inputs));
     }
 
-    /// <summary>p_c(z) of every row with its own target class c; the softmax runs in float64 so that small p_c do not underflow.</summary>
-    protected double[] TargetProbabilities(Tensor z, long[] targets)
+    /// <summary>
+    /// p_c(z) of every row with its own target class c, the softmax computed in <paramref name="precision"/>: float64
+    /// keeps small p_c from underflowing; float32 gives the model's own scores, as PyTorch and Keras code computes them.
+    /// </summary>
+    protected double[] TargetProbabilities(Tensor z, long[] targets, ScalarType precision)
     {
         var result = new double[z.size(0)];
         foreach (var (start, count) in Chunks(z.size(0), MaxBatch))
         {
             using var scope = torch.NewDisposeScope();
-            var logits = Model.Logits(z.narrow(0, start, count)).to(ScalarType.Float64);
+            var logits = Model.Logits(z.narrow(0, start, count)).to(precision);
             using var index = torch.tensor(targets[(int)start..(int)(start + count)]).unsqueeze(1);
-            torch.nn.functional.softmax(logits, 1).gather(1, index).data<double>().CopyTo(result, start);
+            torch.nn.functional.softmax(logits, 1).gather(1, index).to(ScalarType.Float64).data<double>().CopyTo(result, start);
         }
         return result;
     }

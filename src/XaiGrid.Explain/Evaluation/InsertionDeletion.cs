@@ -54,7 +54,7 @@ public sealed class InsertionDeletion(Classifier model, InsertionDeletionMode mo
                 var (from, to) = mode == InsertionDeletionMode.Deletion ? (x, baseline) : (baseline, x);
                 var path = torch.where(changed, to.unsqueeze(1), from.unsqueeze(1)).flatten(0, 1);
                 var chunkTargets = t[(int)start..(int)(start + count)];
-                var p = TargetProbabilities(path, chunkTargets.SelectMany(c => Enumerable.Repeat(c, points)).ToArray());
+                var p = TargetProbabilities(path, chunkTargets.SelectMany(c => Enumerable.Repeat(c, points)).ToArray(), ScalarType.Float64);
                 for (int i = 0; i < count; i++)
                 {
                     var curve = p[(i * points)..((i + 1) * points)];
