@@ -1,4 +1,5 @@
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace XaiGrid.Data;
 
@@ -13,8 +14,8 @@ public sealed record ChannelNormalization(double[] Mean, double[] Std)
         using var scope = torch.NewDisposeScope();
         var dims = Enumerable.Range(0, (int)inputs.ndim).Where(d => d != 1).Select(d => (long)d).ToArray();
         var x = inputs.to(ScalarType.Float64);
-        var mean = x.mean(dims).data<double>();
-        var std = x.std(dims, unbiased: false).data<double>();
+        var mean = x.mean(dims).data<double>().ToArray();
+        var std = x.std(dims, unbiased: false).data<double>().ToArray();
         return new ChannelNormalization(mean, std);
     }
 
@@ -28,8 +29,8 @@ public sealed record ChannelNormalization(double[] Mean, double[] Std)
         using var scope = torch.NewDisposeScope();
         var shape = Enumerable.Repeat(1L, (int)inputs.ndim).ToArray();
         shape[1] = channels;
-        var mean = torch.tensor(Mean.Select(v => (float)v).ToArray(), shape, inputs.device);
-        var std = torch.tensor(Std.Select(v => (float)v).ToArray(), shape, inputs.device);
+        var mean = torch.tensor(Mean.Select(v => (float)v).ToArray(), shape, device: inputs.device);
+        var std = torch.tensor(Std.Select(v => (float)v).ToArray(), shape, device: inputs.device);
         return scope.MoveToOuter((inputs - mean) / std);
     }
 }

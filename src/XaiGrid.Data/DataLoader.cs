@@ -1,4 +1,6 @@
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
 
 namespace XaiGrid.Data;
 
@@ -56,8 +58,8 @@ public sealed class DataLoader
         if (Shuffle)
         {
             using var generator = Seeds.Generator(Seed, ShuffleStream, epoch);
-            using var perm = torch.randperm(data.Count, generator);
-            cachedOrder = perm.data<long>();
+            using var perm = torch.randperm(data.Count, generator: generator);
+            cachedOrder = perm.data<long>().ToArray();
         }
         else
         {
@@ -114,7 +116,7 @@ public sealed class DataLoader
 
     private static bool Coin(torch.Generator generator)
     {
-        using var r = torch.randint(0, 2, [1], generator);
+        using var r = torch.randint(0, 2, [1], generator: generator);
         return r.item<long>() == 1;
     }
 
@@ -124,8 +126,8 @@ public sealed class DataLoader
         int spatial = (int)x.ndim - 1;
         var pads = Enumerable.Repeat((long)p, 2 * spatial).ToArray();
         var padded = torch.nn.functional.pad(x.unsqueeze(0), pads).squeeze(0);
-        using var offsets = torch.randint(0, 2 * p + 1, [spatial], generator);
-        var o = offsets.data<long>();
+        using var offsets = torch.randint(0, 2 * p + 1, [spatial], generator: generator);
+        var o = offsets.data<long>().ToArray();
         for (int a = 0; a < spatial; a++) padded = padded.narrow(a + 1, o[a], x.size(a + 1));
         return padded;
     }

@@ -1,4 +1,5 @@
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace XaiGrid.Data;
 
@@ -37,7 +38,7 @@ public static class DeepLoc
         if (names.Count != k) throw new ArgumentException($"{names.Count} class names for {k} classes in {path}");
 
         double[] pixels;
-        using (var raw64 = raw.to(ScalarType.Float64)) pixels = raw64.data<double>();
+        using (var raw64 = raw.to(ScalarType.Float64)) pixels = raw64.data<double>().ToArray();
         int margin = (Side - crop) / 2, area = crop * crop;
         var images = new float[n * 2 * area];
         var channel = new double[area];
@@ -66,7 +67,7 @@ public static class DeepLoc
 
         using var labelsOneHot = onehot.to(ScalarType.Float32);
         float[] rowSums;
-        using (var sums = labelsOneHot.sum(1)) rowSums = sums.data<float>();
+        using (var sums = labelsOneHot.sum(1)) rowSums = sums.data<float>().ToArray();
         int bad = Array.FindIndex(rowSums, s => s != 1);
         if (bad >= 0) throw new InvalidDataException($"{path}: Index1 row {bad} is not one-hot (its entries sum to {rowSums[bad]})");
         var labels = labelsOneHot.argmax(1);

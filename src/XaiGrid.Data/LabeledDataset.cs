@@ -1,4 +1,5 @@
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace XaiGrid.Data;
 
@@ -46,7 +47,7 @@ public sealed class LabeledDataset : IDisposable
             indices.Select(i => Ids[i]).ToArray());
     }
 
-    public long[] LabelArray() => Labels.data<long>();
+    public long[] LabelArray() => Labels.data<long>().ToArray();
 
     public void Dispose()
     {

@@ -1,4 +1,5 @@
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace XaiGrid.Data;
 
@@ -22,8 +23,8 @@ public static class StratifiedSplit
         for (int c = 0; c < data.NumClasses; c++)
         {
             var members = Enumerable.Range(0, labels.Length).Where(i => labels[i] == c).Select(i => (long)i).ToArray();
-            using var perm = torch.randperm(members.Length, generator);
-            var order = perm.data<long>();
+            using var perm = torch.randperm(members.Length, generator: generator);
+            var order = perm.data<long>().ToArray();
             int take = (int)Math.Round(testFraction * members.Length, MidpointRounding.AwayFromZero);
             test.AddRange(order.Take(take).Select(j => members[j]));
         }
@@ -39,8 +40,8 @@ public static class StratifiedSplit
         if (trainCount <= 0 || trainCount >= data.Count)
             throw new ArgumentOutOfRangeException(nameof(trainCount), trainCount, $"the train count must be in (0, {data.Count})");
         using var generator = new torch.Generator(seed);
-        using var perm = torch.randperm(data.Count, generator);
-        var order = perm.data<long>();
+        using var perm = torch.randperm(data.Count, generator: generator);
+        var order = perm.data<long>().ToArray();
         return new DatasetSplit(data.Subset(order[..(int)trainCount]), data.Subset(order[(int)trainCount..]));
     }
 

@@ -1,4 +1,5 @@
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace XaiGrid.Data.Tests;
 
@@ -9,7 +10,7 @@ public class ChannelNormalizationTests
     {
         using var scope = torch.NewDisposeScope();
         using var generator = new torch.Generator(17);
-        var x = torch.randn(shape, generator);
+        var x = torch.randn(shape, generator: generator);
         var channelShape = shape.Select((s, d) => d == 1 ? s : 1L).ToArray();
         var scale = torch.arange(1, shape[1] + 1).reshape(channelShape);
         var shift = torch.arange(0, 3 * shape[1], 3).reshape(channelShape);
@@ -19,7 +20,7 @@ public class ChannelNormalizationTests
     /// <summary>Mean and population std of every channel of (N, C, ...) values, summed in doubles.</summary>
     private static (double[] mean, double[] std) ByHand(Tensor t)
     {
-        var v = t.data<float>();
+        var v = t.data<float>().ToArray();
         long n = t.size(0), c = t.size(1), inner = t.numel() / (n * c);
         var mean = new double[c];
         var std = new double[c];
@@ -68,8 +69,8 @@ public class ChannelNormalizationTests
         using var inputs = Inputs(2, 3, 2, 2);
         var stats = new ChannelNormalization([0.5, -1.25, 2], [0.3, 2, 0.7]);
         using var normalized = stats.Apply(inputs);
-        var x = inputs.data<float>();
-        var y = normalized.data<float>();
+        var x = inputs.data<float>().ToArray();
+        var y = normalized.data<float>().ToArray();
         for (int i = 0; i < x.Length; i++)
         {
             int c = i / 4 % 3;

@@ -1,4 +1,5 @@
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace XaiGrid.Data.Tests;
 
@@ -23,9 +24,9 @@ public class DataLoaderTests
             using (labels)
             {
                 long n = inputs.size(0);
-                var flat = inputs.data<float>();
+                var flat = inputs.data<float>().ToArray();
                 int per = (int)(flat.Length / n);
-                batches.Add((flat.Chunk(per).ToArray(), labels.data<long>(), inputs.shape));
+                batches.Add((flat.Chunk(per).ToArray(), labels.data<long>().ToArray(), inputs.shape));
             }
         }
         return batches;
@@ -34,7 +35,7 @@ public class DataLoaderTests
     private static float[] Item(LabeledDataset data, long i)
     {
         using var t = data.Inputs[i];
-        return t.data<float>();
+        return t.data<float>().ToArray();
     }
 
     [Theory]
@@ -186,8 +187,8 @@ public class DataLoaderTests
         using (inputs)
         using (labels)
         {
-            Assert.Equal(epoch[3].items.SelectMany(i => i), inputs.data<float>());
-            Assert.Equal(epoch[3].labels, labels.data<long>());
+            Assert.Equal(epoch[3].items.SelectMany(i => i), inputs.data<float>().ToArray());
+            Assert.Equal(epoch[3].labels, labels.data<long>().ToArray());
         }
     }
 }

@@ -1,4 +1,6 @@
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
 
 namespace XaiGrid.Data.Tests;
 
@@ -22,7 +24,7 @@ public class DeepLocTests
 
         using var index = Dataset("Index1");
         Assert.Equal([36L, 11], index.shape);
-        var onehot = index.data<byte>();
+        var onehot = index.data<byte>().ToArray();
         var argmax = Enumerable.Range(0, 36).Select(i => (long)Array.IndexOf(onehot, (byte)1, i * 11, 11) - i * 11).ToArray();
         Assert.All(argmax, a => Assert.InRange(a, 0, 10));
         Assert.Equal(argmax, data.LabelArray());
@@ -34,7 +36,7 @@ public class DeepLocTests
         using var data = DeepLoc.Load(Hdf5, stretch: false);
         using var raw = Dataset("data1");
         Assert.Equal([36L, 8192], raw.shape);
-        Assert.Equal(raw.data<double>().Select(v => (float)v), data.Inputs.data<float>());
+        Assert.Equal(raw.data<double>().ToArray().Select(v => (float)v), data.Inputs.data<float>().ToArray());
     }
 
     [Fact]
@@ -54,7 +56,7 @@ public class DeepLocTests
     {
         using var dir = new TempDir();
         string rawPath = dir.File("raw.npy"), expectedPath = dir.File("expected.npy");
-        using (var raw = Dataset("data1")) torch.numpy.save(rawPath, raw);
+        using (var raw = Dataset("data1")) Npy.save(rawPath, raw);
         const string script = """
             import sys, numpy as np
             crop = int(sys.argv[3]); m = (64 - crop) // 2
@@ -65,12 +67,12 @@ public class DeepLocTests
             np.save(sys.argv[2], ((x - lo) / (hi - lo)).astype(np.float32).reshape(-1, 2, crop, crop))
             """;
         TestData.Python(script, rawPath, expectedPath, crop.ToString());
-        using var expected = torch.numpy.load(expectedPath);
+        using var expected = Npy.load(expectedPath);
         using var data = DeepLoc.Load(Hdf5, crop: crop);
         TestData.AssertEqual(expected, data.Inputs);
 
         // Each stretched channel has its 0.1 and 99.9 percentiles at 0 and 1.
-        var values = data.Inputs.data<float>();
+        var values = data.Inputs.data<float>().ToArray();
         for (int channel = 0; channel < 72; channel++)
         {
             var sorted = values.AsSpan(channel * crop * crop, crop * crop).ToArray().Select(v => (double)v).Order().ToArray();
@@ -99,8 +101,8 @@ public class DeepLocTests
         Assert.Equal(6, lines.Length);
         for (int k = 0; k < lines.Length; k++)
         {
-            using var array = torch.numpy.load(Path.Combine(dir.Path, $"{k}.npy"));
-            var sorted = array.data<double>().Order().ToArray();
+            using var array = Npy.load(Path.Combine(dir.Path, $"{k}.npy"));
+            var sorted = array.data<double>().ToArray().Order().ToArray();
             var expected = TestData.Numbers(lines[k]);
             for (int j = 0; j < qs.Length; j++)
                 Assert.True(expected[j].Equals(DeepLoc.Percentile(sorted, qs[j])),

@@ -1,4 +1,5 @@
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace XaiGrid.Data.Tests;
 
@@ -30,7 +31,7 @@ public class LabeledDatasetTests
         Assert.Equal([9L, 2, 5, 7], first.Ids);
         Assert.Equal([7L, 2], second.Ids);
         Assert.Equal([1L, 2], second.LabelArray());
-        var values = second.Inputs.data<float>();
+        var values = second.Inputs.data<float>().ToArray();
         Assert.Equal(new float[] { 700, 701, 702, 703, 704, 705, 200, 201, 202, 203, 204, 205 }, values);
     }
 

@@ -1,4 +1,6 @@
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
 
 namespace XaiGrid.Data.Tests;
 
@@ -51,11 +53,11 @@ public class NpyDatasetTests(MnistFixture mnist) : IClassFixture<MnistFixture>
         using var dir = new TempDir();
         string images = dir.File("x.npy"), labels = dir.File("y.npy");
         var values = Enumerable.Range(0, 3 * 2 * 5).Select(i => i * 0.25f - 3).ToArray();
-        using (var x = torch.tensor(values, [3, 2, 5])) torch.numpy.save(images, x);
-        using (var y = torch.tensor(new int[] { 2, 0, 1 })) torch.numpy.save(labels, y);
+        using (var x = torch.tensor(values, [3, 2, 5])) Npy.save(images, x);
+        using (var y = torch.tensor(new int[] { 2, 0, 1 })) Npy.save(labels, y);
         using var data = NpyDataset.Load(images, labels, ["p", "q", "r"]);
         Assert.Equal([3L, 2, 5], data.Inputs.shape);
-        Assert.Equal(values, data.Inputs.data<float>());
+        Assert.Equal(values, data.Inputs.data<float>().ToArray());
         Assert.Equal([2L, 0, 1], data.LabelArray());
         Assert.Equal(["p", "q", "r"], data.ClassNames);
     }
@@ -75,8 +77,8 @@ public class NpyDatasetTests(MnistFixture mnist) : IClassFixture<MnistFixture>
     {
         using var dir = new TempDir();
         string images = dir.File("images.npy"), labels = dir.File("labels.npy");
-        using (var x = torch.zeros(imageShape, imageType == "u8" ? ScalarType.Byte : ScalarType.Float32)) torch.numpy.save(images, x);
-        using (var y = torch.zeros(labelShape, labelType == "i64" ? ScalarType.Int64 : ScalarType.Float32)) torch.numpy.save(labels, y);
+        using (var x = torch.zeros(imageShape, imageType == "u8" ? ScalarType.Byte : ScalarType.Float32)) Npy.save(images, x);
+        using (var y = torch.zeros(labelShape, labelType == "i64" ? ScalarType.Int64 : ScalarType.Float32)) Npy.save(labels, y);
         var e = Assert.Throws<InvalidDataException>(() => NpyDataset.Load(images, labels));
         var parts = expect.Split('|');
         Assert.Contains(parts[0] == "images" ? images : labels, e.Message);
@@ -88,11 +90,11 @@ public class NpyDatasetTests(MnistFixture mnist) : IClassFixture<MnistFixture>
     {
         using var dir = new TempDir();
         string images = dir.File("images.npy"), labels = dir.File("labels.npy");
-        using (var x = torch.zeros([3, 4, 4], ScalarType.Byte)) torch.numpy.save(images, x);
-        using (var y = torch.tensor(new long[] { 0, 2, 1 })) torch.numpy.save(labels, y);
+        using (var x = torch.zeros([3, 4, 4], ScalarType.Byte)) Npy.save(images, x);
+        using (var y = torch.tensor(new long[] { 0, 2, 1 })) Npy.save(labels, y);
         var e = Assert.Throws<InvalidDataException>(() => NpyDataset.Load(images, labels, ["a", "b"]));
         Assert.Contains(labels, e.Message);
-        using (var y = torch.tensor(new long[] { 0, -1, 1 })) torch.numpy.save(labels, y);
+        using (var y = torch.tensor(new long[] { 0, -1, 1 })) Npy.save(labels, y);
         e = Assert.Throws<InvalidDataException>(() => NpyDataset.Load(images, labels));
         Assert.Contains("non-negative", e.Message);
     }

@@ -1,4 +1,5 @@
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace XaiGrid.Data.Tests;
 
@@ -46,7 +47,7 @@ public class StratifiedSplitTests(MnistFixture mnist) : IClassFixture<MnistFixtu
         foreach (var part in new[] { split.Train, split.Test })
         {
             Assert.Equal(part.Ids.Order(), part.Ids);
-            Assert.Equal(part.Ids.Select(id => (float)id), part.Inputs.data<float>());
+            Assert.Equal(part.Ids.Select(id => (float)id), part.Inputs.data<float>().ToArray());
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Globalization;
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace XaiGrid.Data.Tests;
 
@@ -30,10 +31,23 @@ internal static class TestData
         Assert.Equal(expected.shape, actual.shape);
         Assert.Equal(ScalarType.Float32, actual.dtype);
         using var e = expected.to(ScalarType.Float32);
-        var want = e.data<float>();
-        var got = actual.data<float>();
+        var want = e.data<float>().ToArray();
+        var got = actual.data<float>().ToArray();
         int first = Enumerable.Range(0, want.Length).FirstOrDefault(i => want[i] != got[i], -1);
         Assert.True(first < 0, first < 0 ? "" : $"element {first} (of {want.Length}): expected {want[first]:R}, got {got[first]:R}");
+    }
+
+    /// <summary>Same shape and float32 values within <paramref name="tolerance"/> of each other.</summary>
+    public static void AssertClose(Tensor expected, Tensor actual, double tolerance)
+    {
+        Assert.Equal(expected.shape, actual.shape);
+        Assert.Equal(ScalarType.Float32, actual.dtype);
+        using var e = expected.to(ScalarType.Float32);
+        var want = e.data<float>().ToArray();
+        var got = actual.data<float>().ToArray();
+        int worst = Enumerable.Range(0, want.Length).MaxBy(i => Math.Abs((double)want[i] - got[i]));
+        double gap = Math.Abs((double)want[worst] - got[worst]);
+        Assert.True(gap <= tolerance, $"element {worst} (of {want.Length}): expected {want[worst]:R}, got {got[worst]:R}, {gap:G3} apart (tolerance {tolerance:G3})");
     }
 }
 

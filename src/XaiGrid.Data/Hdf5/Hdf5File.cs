@@ -1,6 +1,7 @@
 using PureHDF;
 using PureHDF.VOL.Native;
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace XaiGrid.Data;
 

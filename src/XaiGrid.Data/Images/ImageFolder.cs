@@ -1,4 +1,5 @@
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace XaiGrid.Data;
 
@@ -72,6 +73,6 @@ public static class ImageFolder
         if (!options.Resizes) return (image.Values, image.Shape);
         using var scope = torch.NewDisposeScope();
         var resized = ImageResize.Bilinear(image.ToTensor(), options.Height!.Value, options.Width!.Value);
-        return (resized.data<float>(), resized.shape);
+        return (resized.data<float>().ToArray(), resized.shape);
     }
 }

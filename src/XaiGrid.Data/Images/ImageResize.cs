@@ -1,5 +1,6 @@
-using XaiGrid.Torch;
-using static XaiGrid.Torch.torch.nn;
+using TorchSharp;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
 
 namespace XaiGrid.Data;
 
@@ -13,7 +14,7 @@ internal static class ImageResize
     public static Tensor Bilinear(Tensor image, long height, long width)
     {
         using var batch = image.unsqueeze(0);
-        using var resized = functional.interpolate(batch, [height, width], InterpolationMode.Bilinear, align_corners: false);
+        using var resized = functional.interpolate(batch, [height, width], mode: InterpolationMode.Bilinear, align_corners: false);
         return resized.squeeze(0);
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace XaiGrid.Data;
 
@@ -101,10 +102,10 @@ public sealed class Mnist1D
         var flat = new float[xs.Length * len];
         for (int i = 0; i < xs.Length; i++)
             for (int j = 0; j < len; j++) flat[i * len + j] = (float)xs[i][j];
-        var x = torch.tensor(flat, [xs.Length, 1, len], device);
+        var x = torch.tensor(flat, [xs.Length, 1, len], device: device);
         try
         {
-            return (x, torch.tensor(Array.ConvertAll(ys, v => (long)v), [ys.Length], device));
+            return (x, torch.tensor(Array.ConvertAll(ys, v => (long)v), [ys.Length], device: device));
         }
         catch
         {

@@ -1,4 +1,6 @@
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
 
 namespace XaiGrid.Data.Tests;
 
@@ -62,8 +64,8 @@ public class Hdf5FileTests(H5pyFiles h5py) : IClassFixture<H5pyFiles>
         Assert.True(expected.dtype == actual.dtype, $"{what}: dtype {actual.dtype}, h5py's {expected.dtype}");
         Assert.Equal(expected.shape, actual.shape);
         using MemoryStream want = new(), got = new();
-        torch.numpy.save(want, expected);
-        torch.numpy.save(got, actual);
+        Npy.save(want, expected);
+        Npy.save(got, actual);
         Assert.True(want.ToArray().AsSpan().SequenceEqual(got.ToArray()), $"{what}: values differ from h5py's");
     }
 
@@ -81,7 +83,7 @@ public class Hdf5FileTests(H5pyFiles h5py) : IClassFixture<H5pyFiles>
         using var file = Hdf5File.Open(DeepLoc);
         foreach (var (name, dtype, shape) in new[] { ("data1", ScalarType.Float64, new[] { 36L, 8192 }), ("Index1", ScalarType.Byte, new[] { 36L, 11 }) })
         {
-            using var expected = torch.numpy.load(dir.File(name + ".npy"));
+            using var expected = Npy.load(dir.File(name + ".npy"));
             using var actual = file.Read(name);
             Assert.Equal(dtype, actual.dtype);
             Assert.Equal(shape, actual.shape);
@@ -107,7 +109,7 @@ public class Hdf5FileTests(H5pyFiles h5py) : IClassFixture<H5pyFiles>
     public void A_dataset_written_by_h5py_reads_with_its_dtype_shape_and_values(string dataset)
     {
         using var file = Hdf5File.Open(h5py.Path);
-        using var expected = torch.numpy.load(h5py.NpyOf(dataset.TrimStart('/')));
+        using var expected = Npy.load(h5py.NpyOf(dataset.TrimStart('/')));
         using var actual = file.Read(dataset);
         AssertSame(expected, actual, dataset);
     }

@@ -1,4 +1,6 @@
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
 
 namespace XaiGrid.Data.Tests;
 
@@ -45,8 +47,8 @@ public class ImageFileTests(PillowImages pillow) : IClassFixture<PillowImages>
         using var expected = pillow.Expected(name, mode);
         using var actual = ImageFile.Read(pillow.File(name), mode);
         Assert.Equal(expected.shape, actual.shape);
-        var want = expected.data<float>();
-        var got = actual.data<float>();
+        var want = expected.data<float>().ToArray();
+        var got = actual.data<float>().ToArray();
         int worst = Enumerable.Range(0, want.Length).Max(i => (int)Math.Abs(Math.Round(want[i] * 255) - Math.Round(got[i] * 255)));
         Assert.True(worst <= levels, $"{name} {mode}: differs from Pillow by up to {worst} levels, more than the {levels} measured");
         // Ours are still 8-bit values.
@@ -69,8 +71,8 @@ public class ImageFileTests(PillowImages pillow) : IClassFixture<PillowImages>
             np.save(sys.argv[2], np.asarray(image.convert("L")))
             """;
         TestData.Python(script, bmp, luma);
-        using var expected = torch.numpy.load(luma);
-        var want = expected.data<byte>();
+        using var expected = Npy.load(luma);
+        var want = expected.data<byte>().ToArray();
         var got = ImageFile.Decode(bmp, ImageReadMode.Gray);
         Assert.Equal([1L, 4096, 4096], got.Shape);
         int first = Enumerable.Range(0, want.Length).FirstOrDefault(k => want[k] / 255f != got.Values[k], -1);
@@ -93,10 +95,10 @@ public class ImageFileTests(PillowImages pillow) : IClassFixture<PillowImages>
             np.save(sys.argv[2], np.stack([np.asarray(i.convert("L")) for i in images]))
             """;
         TestData.Python(script, [dir.File("rgb.npy"), dir.File("gray.npy"), .. tiles]);
-        using var rgbTensor = torch.numpy.load(dir.File("rgb.npy"));
-        using var grayTensor = torch.numpy.load(dir.File("gray.npy"));
+        using var rgbTensor = Npy.load(dir.File("rgb.npy"));
+        using var grayTensor = Npy.load(dir.File("gray.npy"));
         Assert.Equal([496L, 150, 150, 3], rgbTensor.shape);
-        byte[] rgb = rgbTensor.data<byte>(), gray = grayTensor.data<byte>();
+        byte[] rgb = rgbTensor.data<byte>().ToArray(), gray = grayTensor.data<byte>().ToArray();
         const int plane = 150 * 150;
         for (int t = 0; t < tiles.Length; t++)
         {

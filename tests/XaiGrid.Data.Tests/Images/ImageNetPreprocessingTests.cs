@@ -1,4 +1,6 @@
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
 
 namespace XaiGrid.Data.Tests;
 
@@ -11,7 +13,7 @@ public class ImageNetPreprocessingTests
     /// <summary>(x - mean_c) / std_c element by element, in float32 as the transform computes it.</summary>
     private static float[] Normalized(Tensor chw)
     {
-        var v = chw.data<float>();
+        var v = chw.data<float>().ToArray();
         int plane = v.Length / 3;
         return v.Select((x, i) => (x - Mean[i / plane]) / Std[i / plane]).ToArray();
     }
@@ -19,7 +21,7 @@ public class ImageNetPreprocessingTests
     private static Tensor Random(long h, long w)
     {
         using var generator = new torch.Generator(23);
-        return torch.rand([3, h, w], generator);
+        return torch.rand([3, h, w], generator: generator);
     }
 
     [Fact]
@@ -28,7 +30,7 @@ public class ImageNetPreprocessingTests
         using var image = torch.full([3, 150, 150], 0.5);
         using var x = ImageNetPreprocessing.Apply(image);
         Assert.Equal([3L, 224, 224], x.shape);
-        var v = x.data<float>();
+        var v = x.data<float>().ToArray();
         for (int c = 0; c < 3; c++)
         {
             float expected = (0.5f - Mean[c]) / Std[c];
@@ -38,7 +40,7 @@ public class ImageNetPreprocessingTests
 
     /// <summary>Our bilinear resize of a (C, H, W) image, as the transform should apply it.</summary>
     private static Tensor Resized(Tensor image, long h, long w) =>
-        torch.nn.functional.interpolate(image.unsqueeze(0), [h, w], torch.nn.InterpolationMode.Bilinear, align_corners: false).squeeze(0);
+        torch.nn.functional.interpolate(image.unsqueeze(0), [h, w], mode: torch.InterpolationMode.Bilinear, align_corners: false).squeeze(0);
 
     [Fact]
     public void An_hmt_tile_is_resized_to_256_as_torch_interpolates_it_and_its_centre_224_normalized()
@@ -60,13 +62,13 @@ public class ImageNetPreprocessingTests
         var resized = Resized(tile, 256, 256);
         // python3-torch's build rounds a few values differently in the last bits: measured 2^-23 (1.2e-7) at most,
         // two float32 steps below 1.
-        double gap = resized.sub(torch.numpy.load(dir.File("resized.npy"))).abs().max().item<float>();
+        double gap = resized.sub(Npy.load(dir.File("resized.npy"))).abs().max().item<float>();
         Assert.True(gap <= Math.Pow(2, -23), $"our bilinear resize is {gap} from torch's");
 
         var x = ImageNetPreprocessing.Apply(tile);
         Assert.Equal([3L, 224, 224], x.shape);
         // (256 - 224) / 2 = 16 on both axes.
-        Assert.Equal(Normalized(resized.narrow(1, 16, 224).narrow(2, 16, 224)), x.data<float>());
+        Assert.Equal(Normalized(resized.narrow(1, 16, 224).narrow(2, 16, 224)), x.data<float>().ToArray());
     }
 
     [Theory]
@@ -82,7 +84,7 @@ public class ImageNetPreprocessingTests
         var x = ImageNetPreprocessing.Apply(image);
         Assert.Equal([3L, 224, 224], x.shape);
         var centre = Resized(image, nh, nw).narrow(1, top, 224).narrow(2, left, 224);
-        Assert.Equal(Normalized(centre), x.data<float>());
+        Assert.Equal(Normalized(centre), x.data<float>().ToArray());
     }
 
     [Fact]
@@ -92,7 +94,7 @@ public class ImageNetPreprocessingTests
         using var scope = torch.NewDisposeScope();
         var image = Random(256, 521);
         var x = ImageNetPreprocessing.Apply(image);
-        Assert.Equal(Normalized(image.narrow(1, 16, 224).narrow(2, 148, 224)), x.data<float>());
+        Assert.Equal(Normalized(image.narrow(1, 16, 224).narrow(2, 148, 224)), x.data<float>().ToArray());
     }
 
     [Fact]

@@ -1,4 +1,6 @@
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
 
 namespace XaiGrid.Data.Tests;
 
@@ -75,7 +77,7 @@ public sealed class PillowImages : IDisposable
     public string File(string name) => Path.Combine(dir.Path, name);
 
     /// <summary>Pillow's values for a written file in a mode.</summary>
-    public Tensor Expected(string name, ImageReadMode mode) => torch.numpy.load(File($"{name}.{mode}.npy"));
+    public Tensor Expected(string name, ImageReadMode mode) => Npy.load(File($"{name}.{mode}.npy"));
 
     public void Dispose() => dir.Dispose();
 }

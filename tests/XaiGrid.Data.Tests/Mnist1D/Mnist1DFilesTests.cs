@@ -1,4 +1,5 @@
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace XaiGrid.Data.Tests;
 
@@ -80,8 +81,8 @@ public class Mnist1DFilesTests
             Assert.Equal(ScalarType.Float32, x.dtype);
             Assert.Equal([80L], y.shape);
             Assert.Equal(ScalarType.Int64, y.dtype);
-            Assert.Equal(data.TrainX.SelectMany(r => r).Select(v => (float)v).ToArray(), x.data<float>());
-            Assert.Equal(data.TrainY.Select(v => (long)v).ToArray(), y.data<long>());
+            Assert.Equal(data.TrainX.SelectMany(r => r).Select(v => (float)v).ToArray(), x.data<float>().ToArray());
+            Assert.Equal(data.TrainY.Select(v => (long)v).ToArray(), y.data<long>().ToArray());
         }
         using var split = data.ToDatasetSplit();
         Assert.Equal(80, split.Train.Count);
