@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Installs the Debian packages XaiGrid needs when they are missing, then builds the solution
-# (which builds the native shim through CMake) and publishes the command line to build/xaigrid.
-# python3-torch and numpy are the reference implementation that tests and benchmarks compare against.
+# Installs the Debian packages XaiGrid needs when they are missing, then builds the solution and publishes the
+# command line to build/xaigrid. libtorch comes from NuGet (TorchSharp's libtorch-cpu-linux-x64 package), so nothing
+# native is built here. python3-torch and numpy are the reference implementation that tests and benchmarks compare against.
 # Extra package names given as arguments are installed too (the test command adds what only tests use).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libtorch-dev libdnnl-dev cmake g++ python3-torch python3-numpy "$@")
+packages=(python3-torch python3-numpy "$@")
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

@@ -19,9 +19,11 @@ public static class Init
     public static void reset_parameters(Tensor weight, Tensor? bias, Generator? generator)
     {
         long fanIn = weight.shape.Skip(1).Aggregate(1L, (n, d) => n * d);
-        // kaiming_uniform_'s bound: gain * sqrt(3 / fan_in) with gain = sqrt(2 / (1 + a^2)) for leaky_relu, a = sqrt(5).
-        double gain = Math.Sqrt(2.0 / (1 + 5.0));
-        double weightBound = fanIn > 0 ? Math.Sqrt(3.0) * gain / Math.Sqrt(fanIn) : 0;
+        // kaiming_uniform_'s bound, in the order of PyTorch's double arithmetic so that it rounds as PyTorch's does:
+        // gain = sqrt(2 / (1 + a^2)) for leaky_relu with a = sqrt(5), std = gain / sqrt(fan_in), bound = sqrt(3) * std.
+        double a = Math.Sqrt(5);
+        double gain = Math.Sqrt(2.0 / (1 + a * a));
+        double weightBound = fanIn > 0 ? Math.Sqrt(3.0) * (gain / Math.Sqrt(fanIn)) : 0;
         double biasBound = fanIn > 0 ? 1 / Math.Sqrt(fanIn) : 0;
         using (no_grad())
         {
@@ -30,10 +32,13 @@ public static class Init
         }
     }
 
-    /// <summary>Re-initializes every Linear, Conv1d and Conv2d below <paramref name="module"/> (itself included) in module order.</summary>
-    public static void reset_parameters(nn.Module module, Generator? generator)
+    /// <summary>
+    /// Re-initializes <paramref name="module"/> if it is a Linear, Conv1d or Conv2d, then every one below it, in
+    /// registration order (PyTorch's construction order when modules are registered as they are built); returns it.
+    /// </summary>
+    public static T reset_parameters<T>(T module, Generator? generator) where T : nn.Module
     {
-        foreach (var m in module.modules())
+        foreach (var m in module.modules().Prepend(module))
         {
             switch (m)
             {
@@ -42,5 +47,6 @@ public static class Init
                 case TorchSharp.Modules.Conv2d c: reset_parameters(c.weight!, c.bias, generator); break;
             }
         }
+        return module;
     }
 }

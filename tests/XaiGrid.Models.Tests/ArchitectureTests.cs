@@ -1,6 +1,7 @@
 using XaiGrid.Models.Architectures;
-using XaiGrid.Torch;
-using XaiGrid.Torch.Modules;
+using TorchSharp;
+using static TorchSharp.torch;
+using TorchSharp.Modules;
 
 namespace XaiGrid.Models.Tests;
 
@@ -61,7 +62,7 @@ public class ArchitectureTests(Vgg16Fixture vgg16)
         using var model = ModelZoo.Create(arch, numClasses, inputShape, g);
         if (inputShape is not null) Assert.Equal(inputShape, model.InputShape);
         Assert.Equal(expected[1], model.NumClasses);
-        using var x = torch.randn(input, g);
+        using var x = torch.randn(input, generator: g);
         var logits = ModelAssert.EvalLogits(model, x, out var shape);
         Assert.Equal(expected, shape);
         Assert.All(logits, v => Assert.True(float.IsFinite(v)));
@@ -74,7 +75,7 @@ public class ArchitectureTests(Vgg16Fixture vgg16)
     {
         // Any size from 32 x 32 works after the adaptive pool; 224 x 224 would only make the test slower.
         using var g = new torch.Generator(1);
-        using var x = torch.randn([2, 3, 32, 32], g);
+        using var x = torch.randn([2, 3, 32, 32], generator: g);
         var logits = ModelAssert.EvalLogits(vgg16.Model, x, out var shape);
         Assert.Equal([2L, 1000L], shape);
         Assert.All(logits, v => Assert.True(float.IsFinite(v)));
@@ -99,7 +100,7 @@ public class ArchitectureTests(Vgg16Fixture vgg16)
     {
         using var model = ModelZoo.Create(arch);
         Assert.Equal(expected, string.Join(",", model.LayerNames));
-        foreach (var name in model.LayerNames) Assert.Same(model.get_submodule(name), model.Layer(name));
+        foreach (var name in model.LayerNames) Assert.Same(model.named_modules().Single(m => m.name == name).module, model.Layer(name));
     }
 
     [Fact]
@@ -157,18 +158,23 @@ public class ArchitectureTests(Vgg16Fixture vgg16)
     {
         using var g = new torch.Generator(4);
         using var model = ModelZoo.Create(arch, generator: g);
-        using var x = torch.randn(input, g);
+        using var x = torch.randn(input, generator: g);
         var plain = ModelAssert.EvalLogits(model, x, out _);
         float[]? seen = null;
         long[]? seenShape = null;
-        using (model.Layer(layer).register_forward_hook((_, _, output) =>
-               {
-                   seen = output.data<float>();
-                   seenShape = output.shape;
-                   return null;
-               }))
+        var hook = model.Layer(layer).register_forward_hook((_, _, output) =>
+        {
+            seen = output.data<float>().ToArray();
+            seenShape = output.shape;
+            return null;
+        });
+        try
         {
             Assert.Equal(plain, ModelAssert.EvalLogits(model, x, out _));
+        }
+        finally
+        {
+            hook.remove();
         }
         Assert.Equal(expected, seenShape);
         Assert.Contains(seen!, v => v < 0);

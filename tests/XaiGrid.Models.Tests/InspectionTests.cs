@@ -1,8 +1,10 @@
 using SixLabors.ImageSharp.PixelFormats;
 using XaiGrid.Models.Architectures;
 using XaiGrid.Models.Inspection;
-using XaiGrid.Torch;
-using XaiGrid.Torch.Modules;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
+using TorchSharp.Modules;
 
 namespace XaiGrid.Models.Tests;
 
@@ -154,7 +156,7 @@ public class InspectionTests
         // 25 strips of 1 x 5 in one column, one padding row between: 25 + 24 by 5. Strip i is on row 2i.
         using var grid = FirstLayerFilters.Render(model, options: new GridOptions { Upscale = 1 });
         Assert.Equal([1, 49, 5], grid.shape);
-        var px = grid.data<float>();
+        var px = grid.data<float>().ToArray();
         for (int i = 0; i < 25; i++)
         {
             var kernel = w.AsSpan(i * 5, 5).ToArray();
@@ -183,7 +185,7 @@ public class InspectionTests
         // 32 RGB 3 x 3 tiles: ceil(sqrt(32)) = 6 columns, 6 rows, 1 padding: 6*3+5 = 23 square.
         using var grid = FirstLayerFilters.Render(model, options: new GridOptions { Upscale = 1 });
         Assert.Equal([3, 23, 23], grid.shape);
-        var px = grid.data<float>();
+        var px = grid.data<float>().ToArray();
         for (int i = 0; i < 32; i++)
         {
             var filter = w.AsSpan(i * 27, 27).ToArray();
@@ -214,7 +216,7 @@ public class InspectionTests
         // 6 kernels of 2 x 2; columns = 2 input channels, rows = 3 filters: 3*2+2 by 2*2+1.
         using var grid = FirstLayerFilters.Render(model, options: new GridOptions { Upscale = 1 });
         Assert.Equal([1, 8, 5], grid.shape);
-        var px = grid.data<float>();
+        var px = grid.data<float>().ToArray();
         for (int o = 0; o < 3; o++)
         for (int i = 0; i < 2; i++)
         {
@@ -250,15 +252,15 @@ public class InspectionTests
         Assert.Equal([32, 150, 150], activation.shape);
         using (torch.no_grad())
         using (var batch = image.unsqueeze(0))
-        using (var conv = model.get_submodule("features.0").call(batch))
+        using (var conv = model.Layer("features.0").call(batch))
         using (var relu = conv.relu())
         using (var byHand = relu[0])
-            Assert.Equal(byHand.data<float>(), activation.data<float>());
+            Assert.Equal(byHand.data<float>().ToArray(), activation.data<float>().ToArray());
 
         // 32 gray tiles of 150 x 150: 6 columns, 6 rows, 2 pixels between: 6*150 + 5*2 = 910 square.
         using var grid = LayerActivations.Render(activation, new GridOptions { Padding = 2, PadValue = .5 });
         Assert.Equal([1, 910, 910], grid.shape);
-        var values = activation.data<float>();
+        var values = activation.data<float>().ToArray();
         int nonConstant = 0;
         for (int k = 0; k < 32; k++)
         {
@@ -284,7 +286,7 @@ public class InspectionTests
     {
         using var generator = new torch.Generator(14);
         using var model = ModelZoo.Create("mnist1d-cnn", generator: generator);
-        using var input = torch.randn([1, 40], generator);
+        using var input = torch.randn([1, 40], generator: generator);
         using var activation = LayerActivations.Capture(model, input, "conv2");
         // Lengths 40 -> 19 -> 10; the default draws 25 strips 8 pixels high, 10*8 wide, in one column: 25*8 + 24.
         Assert.Equal([25, 10], activation.shape);
@@ -320,9 +322,9 @@ public class InspectionTests
         using (torch.no_grad())
         using (torch.NewDisposeScope())
         {
-            Assert.Equal(model.call(run.Input.unsqueeze(0))[0][4].item<double>(), run.History[^1], 1e-5);
+            Assert.Equal(model.call(run.Input.unsqueeze(0))[0][4].ToDouble(), run.History[^1], 1e-5);
             // The optimized input beats the best of 1000 uniform random inputs from the same box by a clear margin.
-            double randomBest = model.call(torch.rand([1000, 1, 40], generator).mul(8).sub(4)).select(1, 4).max().item<double>();
+            double randomBest = model.call(torch.rand([1000, 1, 40], generator: generator).mul(8).sub(4)).select(1, 4).max().ToDouble();
             Assert.True(run.History[^1] > randomBest + 0.1,
                 $"optimized logit {run.History[^1]}, best random {randomBest}");
         }
@@ -340,8 +342,8 @@ public class InspectionTests
         using (torch.no_grad())
         using (torch.NewDisposeScope())
         {
-            var h1 = model.get_submodule("conv1").call(run.Input.unsqueeze(0)).relu();
-            Assert.Equal(model.get_submodule("conv2").call(h1)[0][7].mean().item<double>(), run.History[^1], 1e-5);
+            var h1 = model.Layer("conv1").call(run.Input.unsqueeze(0)).relu();
+            Assert.Equal(model.Layer("conv2").call(h1)[0][7].mean().ToDouble(), run.History[^1], 1e-5);
         }
     }
 
@@ -356,9 +358,9 @@ public class InspectionTests
         using var b = FeatureVisualization.Run(model, objective, jittered);
         using var c = FeatureVisualization.Run(model, objective, jittered with { Seed = 6 });
 
-        Assert.Equal(a.Input.data<float>(), b.Input.data<float>());
+        Assert.Equal(a.Input.data<float>().ToArray(), b.Input.data<float>().ToArray());
         Assert.Equal(a.History, b.History);
-        var difference = a.Input.data<float>().Zip(c.Input.data<float>(), (x, y) => Math.Abs(x - y)).Max();
+        var difference = a.Input.data<float>().ToArray().Zip(c.Input.data<float>().ToArray(), (x, y) => Math.Abs(x - y)).Max();
         Assert.True(difference > 0.1, $"seeds 5 and 6 gave inputs within {difference}");
     }
 
@@ -376,12 +378,12 @@ public class InspectionTests
         var options = new FeatureVisualizationOptions { Steps = 400, LearningRate = lr, L2Decay = lambda };
 
         using var few = FeatureVisualization.Run(model, new FeatureObjective.ClassLogit(3), options with { Steps = 5 });
-        var x5 = few.Input.data<float>();
+        var x5 = few.Input.data<float>().ToArray();
         for (int i = 0; i < 40; i++) Assert.Equal(w[i] / (2 * lambda) * (1 - Math.Pow(r, 5)), x5[i], 1e-6);
         for (int k = 0; k <= 5; k++) Assert.Equal(b + (1 - Math.Pow(r, k)) * wNorm2 / (2 * lambda), few.History[k], 1e-5);
 
         using var run = FeatureVisualization.Run(model, new FeatureObjective.ClassLogit(3), options);
-        var x = run.Input.data<float>();
+        var x = run.Input.data<float>().ToArray();
         double dot = 0, xNorm2 = 0;
         for (int i = 0; i < 40; i++)
         {
@@ -403,12 +405,12 @@ public class InspectionTests
         var options = new FeatureVisualizationOptions { Steps = 1, LearningRate = 0.5, L2Decay = 0, Jitter = 3, Seed = 9 };
         long s;
         using (var draws = new torch.Generator(9))
-        using (var shift = torch.randint(-3, 4, [1], draws))
-            s = shift.data<long>()[0];
+        using (var shift = torch.randint(-3, 4, [1], generator: draws))
+            s = shift.data<long>().ToArray()[0];
         Assert.NotEqual(0, s);
 
         using var run = FeatureVisualization.Run(model, new FeatureObjective.ClassLogit(0), options);
-        var x = run.Input.data<float>();
+        var x = run.Input.data<float>().ToArray();
         for (int i = 0; i < 40; i++) Assert.Equal(0.5 * w[(int)(((i + s) % 40 + 40) % 40)], x[i], 1e-6);
     }
 
@@ -419,7 +421,7 @@ public class InspectionTests
         using var model = ModelZoo.Create("mnist1d-cnn", generator: generator);
         using var run = FeatureVisualization.Run(model, new FeatureObjective.ClassLogit(1),
             Ascent with { StartValue = 0.5, StartNoise = 0, Clamp = (0, 1) });
-        var x = run.Input.data<float>();
+        var x = run.Input.data<float>().ToArray();
         Assert.All(x, v => Assert.InRange(v, 0f, 1f));
         Assert.Contains(x, v => v == 0f);
         Assert.Contains(x, v => v == 1f);
@@ -442,8 +444,8 @@ public class InspectionTests
         public TwoChannelNet() : base("two-channel-test", [2, 4, 4], 2)
         {
             using var generator = new torch.Generator(31);
-            conv = torch.nn.Conv2d(2, 3, 2, generator: generator);
-            linear = torch.nn.Linear(3, 2, generator: generator);
+            conv = Init.reset_parameters(torch.nn.Conv2d(2, 3, 2), generator);
+            linear = Init.reset_parameters(torch.nn.Linear(3, 2), generator);
             register_module("conv", conv);
             register_module("linear", linear);
         }
@@ -458,21 +460,14 @@ public class InspectionTests
     private static float[] Weights(torch.nn.Module model, string name)
     {
         var dict = model.state_dict();
-        try
-        {
-            return dict[name].data<float>();
-        }
-        finally
-        {
-            foreach (var t in dict.Values) t.Dispose();
-        }
+        return dict[name].data<float>().ToArray();
     }
 
     // Takes ownership of plane, so that callers can pass grid[c] inline.
     private static void AssertPixels(float[,] expected, Tensor plane)
     {
         Assert.Equal([expected.GetLength(0), expected.GetLength(1)], plane.shape);
-        var got = plane.data<float>();
+        var got = plane.data<float>().ToArray();
         for (int y = 0; y < expected.GetLength(0); y++)
         for (int x = 0; x < expected.GetLength(1); x++)
         {
@@ -486,7 +481,7 @@ public class InspectionTests
     private static float[] Region(Tensor image, long top, long height, long left, long width)
     {
         using var scope = torch.NewDisposeScope();
-        return image.narrow(-2, top, height).narrow(-1, left, width).contiguous().data<float>();
+        return image.narrow(-2, top, height).narrow(-1, left, width).contiguous().data<float>().ToArray();
     }
 
     /// <summary>An image file as float (3, H, W) RGB in [0, 1], decoded by ImageSharp.</summary>

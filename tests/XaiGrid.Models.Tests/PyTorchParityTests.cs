@@ -1,6 +1,8 @@
 using System.Text.Json;
 using XaiGrid.Models.Architectures;
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
 
 namespace XaiGrid.Models.Tests;
 
@@ -162,6 +164,7 @@ public sealed class PyTorchReference : IDisposable
             with torch.no_grad():
                 logits = model(torch.from_numpy(test))
             save_safetensors(model.state_dict(), f'{out}/trained-{arch}.safetensors')
+            torch.save(model.state_dict(), f'{out}/trained-{arch}.pt')
             np.save(f'{out}/x-{arch}.npy', test)
             np.save(f'{out}/logits-{arch}.npy', logits.numpy())
         with open(f'{out}/names.json', 'w') as f:
@@ -195,16 +198,9 @@ public class PyTorchParityTests(PyTorchReference reference, Vgg16Fixture vgg16) 
     private void AssertNamesAndShapes(string arch, torch.nn.Module model)
     {
         var state = model.state_dict();
-        try
-        {
-            var expected = reference.StateShapes[arch];
-            Assert.Equal(expected.Select(e => e.name), state.Keys);
-            foreach (var (name, shape) in expected) Assert.True(shape.SequenceEqual(state[name].shape), $"{arch} {name}: shape [{string.Join(", ", state[name].shape)}], PyTorch has [{string.Join(", ", shape)}]");
-        }
-        finally
-        {
-            foreach (var t in state.Values) t.Dispose();
-        }
+        var expected = reference.StateShapes[arch];
+        Assert.Equal(expected.Select(e => e.name), state.Keys);
+        foreach (var (name, shape) in expected) Assert.True(shape.SequenceEqual(state[name].shape), $"{arch} {name}: shape [{string.Join(", ", state[name].shape)}], PyTorch has [{string.Join(", ", shape)}]");
     }
 
     [Theory]
@@ -234,7 +230,7 @@ public class PyTorchParityTests(PyTorchReference reference, Vgg16Fixture vgg16) 
         using var g = new torch.Generator(PyTorchReference.InitSeed);
         using var model = ModelZoo.Create(arch, generator: g);
         var ours = ModelAssert.StateValues(model);
-        var python = torch.safetensors.load_file(reference.File($"init-{arch}.safetensors"));
+        var python = SafeTensors.load_file(reference.File($"init-{arch}.safetensors"));
         try
         {
             Assert.Equal(ours.Keys.Order(), python.Keys.Order());
@@ -246,31 +242,63 @@ public class PyTorchParityTests(PyTorchReference reference, Vgg16Fixture vgg16) 
         }
     }
 
+    public static TheoryData<string, string> TrainedFiles
+    {
+        get
+        {
+            var files = new TheoryData<string, string>();
+            foreach (var arch in ModelZoo.Names.Where(n => n != "vgg16"))
+            {
+                files.Add(arch, ".safetensors");
+                files.Add(arch, ".pt");
+            }
+            return files;
+        }
+    }
+
     /// <summary>
-    /// The acceptance test of DESIGN.md §6: a model trained in PyTorch loads as is and gives PyTorch's logits
-    /// (eval mode, so dropout is off) to 1e-5 of the largest logit.
+    /// The acceptance test of DESIGN.md §6: a model trained in PyTorch loads as is, from safetensors or from
+    /// torch.save(model.state_dict()), and gives PyTorch's logits (eval mode, so dropout is off) to 1e-5 of the
+    /// largest logit.
     /// </summary>
     [Theory]
-    [MemberData(nameof(SmallArchitectures))]
-    public void PyTorchTrainedWeightsGivePyTorchsLogits(string arch)
+    [MemberData(nameof(TrainedFiles))]
+    public void PyTorchTrainedWeightsGivePyTorchsLogits(string arch, string extension)
     {
         using var model = ModelZoo.Create(arch);
-        var trained = torch.safetensors.load_file(reference.File($"trained-{arch}.safetensors"));
-        try
-        {
-            model.load_state_dict(trained);
-        }
-        finally
-        {
-            foreach (var t in trained.Values) t.Dispose();
-        }
-        using var x = torch.numpy.load(reference.File($"x-{arch}.npy"));
-        using var expectedLogits = torch.numpy.load(reference.File($"logits-{arch}.npy"));
-        var expected = expectedLogits.data<float>();
+        WeightFiles.Load(reference.File($"trained-{arch}{extension}"), model);
+        using var x = Npy.load(reference.File($"x-{arch}.npy"));
+        using var expectedLogits = Npy.load(reference.File($"logits-{arch}.npy"));
+        var expected = expectedLogits.data<float>().ToArray();
         var actual = ModelAssert.EvalLogits(model, x, out var shape);
         Assert.Equal(expectedLogits.shape, shape);
         double scale = expected.Max(v => Math.Abs((double)v));
         double diff = expected.Zip(actual, (e, a) => Math.Abs((double)e - a)).Max();
         Assert.True(diff <= 1e-5 * scale, $"{arch}: max |logit difference| {diff:G3}, max |logit| {scale:G3}");
+    }
+
+    [Fact]
+    public void APyTorchCheckpointOfAnotherArchitectureNamesTheFirstMissingTensor()
+    {
+        using var model = ModelZoo.Create("mnist1d-cnn");
+        using var dir = new TempDir();
+        // .pth is read as .pt is.
+        var path = dir.File("mlp.pth");
+        System.IO.File.Copy(reference.File("trained-mnist1d-mlp.pt"), path);
+        var e = Assert.Throws<InvalidDataException>(() => WeightFiles.Load(path, model));
+        Assert.Contains(path, e.Message);
+        Assert.Contains("missing keys: conv1.weight, conv1.bias", e.Message);
+        // A .pt file's names come in ordinal order (PyBridge reads the OrderedDict as a Hashtable).
+        Assert.Contains("unexpected keys: linear1.bias, linear1.weight, linear2.bias", e.Message);
+    }
+
+    [Fact]
+    public void AFileThatIsNoPyTorchCheckpointIsNamed()
+    {
+        using var model = ModelZoo.Create("mnist1d-cnn");
+        using var dir = new TempDir();
+        var path = dir.File("weights.pt");
+        System.IO.File.WriteAllBytes(path, [1, 2, 3, 4, 5]);
+        Assert.Contains(path, Assert.Throws<InvalidDataException>(() => WeightFiles.Load(path, model)).Message);
     }
 }

@@ -1,5 +1,6 @@
 using XaiGrid.Models.Architectures;
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace XaiGrid.Models.Tests;
 
@@ -41,21 +42,15 @@ internal static class ModelAssert
     /// <summary>Each parameter's and buffer's values as floats, by state-dict name.</summary>
     public static Dictionary<string, float[]> StateValues(torch.nn.Module model)
     {
+        // TorchSharp's state_dict() holds the model's own tensors: they are not disposed here.
         var state = model.state_dict();
-        try
-        {
-            return state.ToDictionary(kv => kv.Key, kv => Floats(kv.Value));
-        }
-        finally
-        {
-            foreach (var t in state.Values) t.Dispose();
-        }
+        return state.ToDictionary(kv => kv.Key, kv => Floats(kv.Value));
     }
 
     public static float[] Floats(Tensor t)
     {
         using var f = t.to(torch.float32);
-        return f.data<float>();
+        return f.data<float>().ToArray();
     }
 
     /// <summary>Runs <paramref name="model"/> in eval mode without autograd and returns the logits.</summary>
@@ -66,6 +61,6 @@ internal static class ModelAssert
         model.CheckInput(input);
         using var logits = model.call(input);
         shape = logits.shape;
-        return logits.data<float>();
+        return logits.data<float>().ToArray();
     }
 }

@@ -1,8 +1,10 @@
 using XaiGrid.Data;
 using XaiGrid.Models.Architectures;
 using XaiGrid.Models.Training;
-using XaiGrid.Torch;
-using XaiGrid.Torch.Modules;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
+using TorchSharp.Modules;
 
 namespace XaiGrid.Models.Tests;
 
@@ -120,7 +122,7 @@ public class TrainerTests
             Seed = 11, Shuffle = true, Augmentation = new Augmentation(true, true, 2), Schedule = "step", StepSize = 1, Gamma = 0.5,
         };
         using (var model = TrainingData.Model("mnist-cnn", data, 0))
-            Assert.NotEmpty(model.modules().OfType<Dropout>());
+            Assert.NotEmpty(model.modules().OfType<SeededDropout>());
         AssertResumeIsExact("mnist-cnn", data, options, [4, 11]);
     }
 
@@ -202,7 +204,7 @@ public class TrainerTests
         Assert.Contains("not a training resume file", e.Message);
 
         using (var zero = torch.zeros([1]))
-            torch.safetensors.save_file(new Dictionary<string, Tensor> { ["x"] = zero }, paths.Resume,
+            SafeTensors.save_file(new Dictionary<string, Tensor> { ["x"] = zero }, paths.Resume,
                 new Dictionary<string, string> { ["run"] = "{\"Step\": " });
         e = Assert.Throws<InvalidDataException>(() => Trainer.Train(model, data, SmallAdam with { Epochs = 1 }, paths));
         Assert.StartsWith($"{paths.Resume}: the run metadata is not valid", e.Message);
@@ -241,7 +243,7 @@ public class TrainerTests
     public void ANaNInputStopsTrainingAtTheBatchThatHoldsIt()
     {
         using var clean = TrainingData.Mnist(64, 16);
-        var pixels = clean.Train.Inputs.data<float>();
+        var pixels = clean.Train.Inputs.data<float>().ToArray();
         pixels[40 * 28 * 28 + 300] = float.NaN; // item 40: the third batch of 16 in order
         using var data = new DatasetSplit(
             new LabeledDataset(torch.tensor(pixels, clean.Train.Inputs.shape), clean.Train.Labels.clone(), clean.Train.ClassNames),
@@ -255,7 +257,7 @@ public class TrainerTests
         Assert.Contains("step 2", e.Message);
 
         // The model stays usable in training mode: its dropout holds no generator of the aborted step.
-        Assert.All(model.modules().OfType<Dropout>(), d => Assert.Null(d.generator));
+        Assert.All(model.modules().OfType<SeededDropout>(), d => Assert.Null(d.generator));
         model.train();
         using var x = clean.Train.Inputs.narrow(0, 0, 4);
         using var logits = model.call(x);

@@ -2,7 +2,8 @@ using System.Diagnostics;
 using Xunit.Abstractions;
 using XaiGrid.Data;
 using XaiGrid.Models.Training;
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace XaiGrid.Models.Tests;
 

@@ -1,6 +1,7 @@
 using XaiGrid.Models.Architectures;
 using XaiGrid.Models.Yaml;
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace XaiGrid.Models.Tests;
 
@@ -52,7 +53,7 @@ public class YamlModelTests
     private static void AssertSameLogits(Classifier reference, Classifier model, long[] inputShape)
     {
         using var g = new torch.Generator(9);
-        using var x = torch.randn(inputShape, g);
+        using var x = torch.randn(inputShape, generator: g);
         var expected = ModelAssert.EvalLogits(reference, x, out var expectedShape);
         var actual = ModelAssert.EvalLogits(model, x, out var shape);
         Assert.Equal(expectedShape, shape);
@@ -85,14 +86,7 @@ public class YamlModelTests
         using var g3 = new torch.Generator(4);
         using var other = ModelZoo.Create("mnist1d-cnn", generator: g3);
         var state = Renamed(other, p => Mnist1DCnnToPositions[p]);
-        try
-        {
-            yaml.load_state_dict(state);
-        }
-        finally
-        {
-            foreach (var t in state.Values) t.Dispose();
-        }
+        yaml.load_state_dict(state);
         AssertSameLogits(other, yaml, [5, 1, 40]);
     }
 
@@ -118,15 +112,8 @@ public class YamlModelTests
 
         Assert.Equal("my-cnn", yaml.Arch);
         var ours = cnn.state_dict();
-        try
-        {
-            Assert.Equal(ours.Keys, ModelAssert.StateValues(yaml).Keys);
-            yaml.load_state_dict(ours);
-        }
-        finally
-        {
-            foreach (var t in ours.Values) t.Dispose();
-        }
+        Assert.Equal(ours.Keys, ModelAssert.StateValues(yaml).Keys);
+        yaml.load_state_dict(ours);
         AssertSameLogits(cnn, yaml, [3, 1, 40]);
     }
 
@@ -137,14 +124,7 @@ public class YamlModelTests
         using var vgg7 = ModelZoo.Create("vgg7", inputShape: [3, 16, 16]);
         Assert.Equal(vgg7.parameters().Sum(p => p.numel()), yaml.parameters().Sum(p => p.numel()));
         var state = Renamed(vgg7, p => p == "classifier" ? "11" : p["features.".Length..]);
-        try
-        {
-            yaml.load_state_dict(state);
-        }
-        finally
-        {
-            foreach (var t in state.Values) t.Dispose();
-        }
+        yaml.load_state_dict(state);
         AssertSameLogits(vgg7, yaml, [2, 3, 16, 16]);
     }
 
@@ -170,7 +150,7 @@ public class YamlModelTests
         Assert.Equal(Enumerable.Repeat(1f, 4), state["bn.running_var"]);
         Assert.Equal([0f], state["bn.num_batches_tracked"]);
         // 8 -> 6 (valid conv) -> 3 (pool), so fc sees 4 x 3 x 3 features.
-        Assert.Equal([3L, 36L], Assert.IsType<XaiGrid.Torch.Modules.Linear>(yaml.Layer("fc")).weight.shape);
+        Assert.Equal([3L, 36L], Assert.IsType<TorchSharp.Modules.Linear>(yaml.Layer("fc")).weight.shape);
         Assert.True(yaml.training);
     }
 

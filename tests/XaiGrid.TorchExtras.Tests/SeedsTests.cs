@@ -56,4 +56,32 @@ public class SeedsTests
         var e = Assert.Throws<ArgumentException>(() => Seeds.Draw.Integers(3, 3, [1]));
         Assert.Contains("[3, 3)", e.Message);
     }
+
+    /// <summary>
+    /// The draws are PyTorch's: python3-torch (1.13) with torch.Generator().manual_seed(seed) makes the same rand,
+    /// randn (scalar and vectorized paths) and randint numbers as libtorch 2.10 here, for seeds over 2^63 too.
+    /// </summary>
+    [Fact]
+    public void RowsAreWhatPythonTorchDrawsFromTheSameSeeds()
+    {
+        using var scope = torch.NewDisposeScope();
+        var seeds = Enumerable.Range(0, 3).Select(s => Seeds.Derive(7, 3, s)).ToArray();
+        const string script = """
+            import json, sys, torch
+            out = []
+            for s in sys.argv[1:]:
+                g = torch.Generator().manual_seed(int(s))
+                out.append([torch.rand(5, generator=g).tolist(), torch.randn(37, generator=g).tolist(),
+                            torch.randint(0, 10, (4,), generator=g).tolist()])
+            print(json.dumps(out))
+            """;
+        var expected = IoTestSupport.PythonJson(script, seeds.Select(s => s.ToString()).ToArray());
+        var rows = Seeds.Rows(seeds, Seeds.Draw.Uniform([5]), Seeds.Draw.Normal([37]), Seeds.Draw.Integers(0, 10, [4]));
+        for (int k = 0; k < seeds.Length; k++)
+        {
+            Assert.Equal(IoTestSupport.Values(expected[k][0]).Select(v => (float)v), rows[0][k].data<float>().ToArray());
+            Assert.Equal(IoTestSupport.Values(expected[k][1]).Select(v => (float)v), rows[1][k].data<float>().ToArray());
+            Assert.Equal(IoTestSupport.Longs(expected[k][2]), rows[2][k].data<long>().ToArray());
+        }
+    }
 }

@@ -1,5 +1,6 @@
-using XaiGrid.Torch;
-using XaiGrid.Torch.Modules;
+using TorchSharp;
+using static TorchSharp.torch;
+using TorchSharp.Modules;
 
 namespace XaiGrid.Models.Architectures;
 
@@ -8,9 +9,9 @@ namespace XaiGrid.Models.Architectures;
 /// with the facts XaiGrid needs about it. Its submodule names (state-dict prefixes such as <c>conv3</c> or
 /// <c>features.7</c>) are the layer names that Grad-CAM, influence and compression refer to.
 /// </summary>
-public abstract class Classifier : torch.nn.Module
+public abstract class Classifier : nn.Module<Tensor, Tensor>
 {
-    protected Classifier(string arch, long[] inputShape, int numClasses)
+    protected Classifier(string arch, long[] inputShape, int numClasses) : base(arch)
     {
         if (numClasses < 2) throw new ArgumentOutOfRangeException(nameof(numClasses), numClasses, "a classifier needs at least 2 classes");
         Arch = arch;
@@ -27,12 +28,33 @@ public abstract class Classifier : torch.nn.Module
 
     /// <summary>Every named layer (leaf modules, not containers), in registration order.</summary>
     public IReadOnlyList<string> LayerNames =>
-        named_modules().Where(m => m.name.Length > 0 && m.module is not Sequential).Select(m => m.name).ToList();
+        Descendants(this, "").Where(m => m.module is not Sequential).Select(m => m.name.TrimEnd('.')).ToList();
+
+    // Depth first, as PyTorch's named_modules() lists them; TorchSharp's lists all children before any grandchild.
+    // Names end with '.', ready for a parameter's name to follow.
+    private static IEnumerable<(string name, nn.Module module)> Descendants(nn.Module module, string prefix) =>
+        module.named_children().SelectMany(c => Descendants(c.module, prefix + c.name + ".").Prepend((prefix + c.name + ".", c.module)));
+
+    /// <summary>
+    /// The state dict in PyTorch's order: module by module depth first, each one's parameters before its persistent
+    /// buffers (TorchSharp's own lists every parameter before any buffer). The tensors are the model's own.
+    /// </summary>
+    public override Dictionary<string, Tensor> state_dict(Dictionary<string, Tensor>? destination = null, string? prefix = null)
+    {
+        destination ??= new Dictionary<string, Tensor>();
+        string Key(string name) => string.IsNullOrEmpty(prefix) ? name : $"{prefix}.{name}";
+        foreach (var (path, module) in Descendants(this, "").Prepend(("", this)))
+        {
+            foreach (var (name, p) in module.named_parameters(recurse: false)) destination.TryAdd(Key(path + name), p);
+            foreach (var (name, b) in module.named_buffers(recurse: false, include_nonpersistent: false)) destination.TryAdd(Key(path + name), b);
+        }
+        return destination;
+    }
 
     /// <summary>The layer called <paramref name="name"/>, or an error listing the layers there are.</summary>
-    public torch.nn.Module Layer(string name)
+    public nn.Module<Tensor, Tensor> Layer(string name)
     {
-        var found = named_modules().FirstOrDefault(m => m.name == name && name.Length > 0).module;
+        var found = named_modules().FirstOrDefault(m => m.name == name && name.Length > 0).module as nn.Module<Tensor, Tensor>;
         return found ?? throw new ArgumentException(
             $"{Arch} has no layer '{name}'; its layers are: {string.Join(", ", LayerNames)}");
     }
@@ -49,49 +71,9 @@ public abstract class Classifier : torch.nn.Module
     /// <summary>Whether a per-item shape other than <see cref="InputShape"/> works (e.g. any image size after global pooling).</summary>
     protected virtual bool AcceptsSize(long[] itemShape) => false;
 
-    /// <summary>
-    /// The forward pass as a straight line of steps, for networks that are one (null for the others, which override
-    /// <see cref="forward"/>). The modules run them as forward; explanation passes (<see cref="Logits"/>,
-    /// <see cref="Backward"/>) run them as one native oneDNN program.
-    /// </summary>
-    protected virtual IReadOnlyList<ProgramStep>? Steps => null;
-
-    public override Tensor forward(Tensor input) =>
-        ProgramStep.Run(Steps ?? throw new InvalidOperationException($"{Arch} defines neither its steps nor forward"), input);
-
-    /// <summary>Whether explanation passes may run the native program (tests turn it off to compare it with the modules).</summary>
-    public bool UseProgram { get; set; } = true;
-
-    private readonly Lock programLock = new();
-    private NetworkProgram? program;
-    private bool compiled;
-
-    /// <summary>
-    /// The native program, when it computes exactly what the modules would: the network has steps the program
-    /// supports, runs in eval mode on float32 CPU input, and no forward hook (a channel mask, say) changes a layer.
-    /// </summary>
-    private NetworkProgram? ProgramFor(Tensor x)
-    {
-        if (!UseProgram || training || Steps is null || x.dtype != ScalarType.Float32 || x.device.type != DeviceType.CPU) return null;
-        if (named_modules().Any(m => m.module.has_forward_hooks)) return null;
-        lock (programLock)
-        {
-            if (!compiled)
-            {
-                program = NetworkProgram.TryCompile(Steps, InputShape.Length + 1);
-                compiled = true;
-            }
-            return program;
-        }
-    }
-
-    /// <summary>Whether <see cref="Logits"/> and <see cref="Backward"/> run <paramref name="x"/> as the native program.</summary>
-    public bool RunsAsProgram(Tensor x) => ProgramFor(x) is not null;
-
     /// <summary>The logits of a batch, without gradients.</summary>
     public Tensor Logits(Tensor x)
     {
-        if (ProgramFor(x) is { } p) return p.Forward(x);
         using var noGrad = torch.no_grad();
         return call(x);
     }
@@ -104,11 +86,6 @@ public abstract class Classifier : torch.nn.Module
     {
         if (seed.ndim != 2 || seed.size(0) != x.size(0) || seed.size(1) != NumClasses)
             throw new ArgumentException($"dQ/dlogits must be ({x.size(0)}, {NumClasses}), got [{string.Join(", ", seed.shape)}]");
-        if (ProgramFor(x) is { } p && (layer is null || p.HasLayer(layer)))
-        {
-            using var seed32 = seed.to(ScalarType.Float32);
-            return p.Backward(x, seed32, layer);
-        }
         return BackwardThroughModules(x, seed, layer);
     }
 
@@ -120,11 +97,11 @@ public abstract class Classifier : torch.nn.Module
         Tensor? captured = null;
         int calls = 0;
         // The layer's output is replaced by a leaf, so the backward pass stops there.
-        using var handle = layer is null ? null : Layer(layer).register_forward_hook((_, _, output) =>
+        var handle = layer is null ? null : Layer(layer).register_forward_hook((_, _, output) =>
         {
             if (calls++ > 0) return null;
             var z = output.detach().requires_grad_();
-            // The hook's output belongs to the call (see register_forward_hook): keep a handle of our own.
+            // z lives in the dispose scope around the layer's forward call (if any): keep a handle of our own.
             captured = z.alias().DetachFromDisposeScope();
             return z;
         });
@@ -139,13 +116,8 @@ public abstract class Classifier : torch.nn.Module
         }
         finally
         {
+            handle?.remove();
             captured?.Dispose();
         }
-    }
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing) program?.Dispose();
-        base.Dispose(disposing);
     }
 }

@@ -1,5 +1,7 @@
-using XaiGrid.Torch;
-using XaiGrid.Torch.Modules;
+using TorchSharp;
+using TorchSharp.Modules;
+using XaiGrid.TorchExtras;
+using static TorchSharp.torch;
 
 namespace XaiGrid.Models.Architectures;
 
@@ -14,14 +16,13 @@ public sealed class CourseCnn1D : Classifier
     private readonly Conv1d conv1, conv2, conv3;
     private readonly Linear linear;
 
-    public CourseCnn1D(int numClasses = 10, int length = 40, int channels = 25, torch.Generator? generator = null)
+    public CourseCnn1D(int numClasses = 10, int length = 40, int channels = 25, Generator? generator = null)
         : base("course-cnn1d", [1, length], numClasses)
     {
-        var same = torch.nn.PaddingModes.Same;
-        conv1 = torch.nn.Conv1d(1, channels, 5, padding_mode: same, generator: generator);
-        conv2 = torch.nn.Conv1d(channels, channels, 3, padding_mode: same, generator: generator);
-        conv3 = torch.nn.Conv1d(channels, channels, 3, padding_mode: same, generator: generator);
-        linear = torch.nn.Linear(channels * length, numClasses, generator: generator);
+        conv1 = Init.reset_parameters(nn.Conv1d(1, channels, 5, Padding.Same), generator);
+        conv2 = Init.reset_parameters(nn.Conv1d(channels, channels, 3, Padding.Same), generator);
+        conv3 = Init.reset_parameters(nn.Conv1d(channels, channels, 3, Padding.Same), generator);
+        linear = Init.reset_parameters(nn.Linear(channels * length, numClasses), generator);
         register_module("conv1", conv1);
         register_module("conv2", conv2);
         register_module("conv3", conv3);
@@ -30,7 +31,7 @@ public sealed class CourseCnn1D : Classifier
 
     public override Tensor forward(Tensor input)
     {
-        using var scope = torch.NewDisposeScope();
+        using var scope = NewDisposeScope();
         var h = conv1.call(input).relu();
         h = conv2.call(h).relu();
         h = conv3.call(h).relu();

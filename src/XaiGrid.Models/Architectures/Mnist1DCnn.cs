@@ -1,5 +1,7 @@
-using XaiGrid.Torch;
-using XaiGrid.Torch.Modules;
+using TorchSharp;
+using TorchSharp.Modules;
+using XaiGrid.TorchExtras;
+using static TorchSharp.torch;
 
 namespace XaiGrid.Models.Architectures;
 
@@ -12,27 +14,26 @@ public sealed class Mnist1DCnn : Classifier
 {
     private readonly Conv1d conv1, conv2, conv3;
     private readonly Linear linear;
-    private readonly ProgramStep[] steps;
 
-    public Mnist1DCnn(int numClasses = 10, int channels = 25, torch.Generator? generator = null)
+    public Mnist1DCnn(int numClasses = 10, int channels = 25, Generator? generator = null)
         : base("mnist1d-cnn", [1, 40], numClasses)
     {
-        conv1 = torch.nn.Conv1d(1, channels, 5, stride: 2, padding: 1, generator: generator);
-        conv2 = torch.nn.Conv1d(channels, channels, 3, stride: 2, padding: 1, generator: generator);
-        conv3 = torch.nn.Conv1d(channels, channels, 3, stride: 2, padding: 1, generator: generator);
-        linear = torch.nn.Linear(channels * 5, numClasses, generator: generator);
+        conv1 = Init.reset_parameters(nn.Conv1d(1, channels, 5, stride: 2, padding: 1), generator);
+        conv2 = Init.reset_parameters(nn.Conv1d(channels, channels, 3, stride: 2, padding: 1), generator);
+        conv3 = Init.reset_parameters(nn.Conv1d(channels, channels, 3, stride: 2, padding: 1), generator);
+        linear = Init.reset_parameters(nn.Linear(channels * 5, numClasses), generator);
         register_module("conv1", conv1);
         register_module("conv2", conv2);
         register_module("conv3", conv3);
         register_module("linear", linear);
-        steps =
-        [
-            ProgramStep.Of("conv1", conv1), ProgramStep.Relu,
-            ProgramStep.Of("conv2", conv2), ProgramStep.Relu,
-            ProgramStep.Of("conv3", conv3), ProgramStep.Relu,
-            ProgramStep.Flatten, ProgramStep.Of("linear", linear),
-        ];
     }
 
-    protected override IReadOnlyList<ProgramStep> Steps => steps;
+    public override Tensor forward(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        var h = conv1.call(input).relu();
+        h = conv2.call(h).relu();
+        h = conv3.call(h).relu();
+        return scope.MoveToOuter(linear.call(h.flatten(1)));
+    }
 }

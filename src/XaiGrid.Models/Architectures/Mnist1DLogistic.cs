@@ -1,5 +1,7 @@
-using XaiGrid.Torch;
-using XaiGrid.Torch.Modules;
+using TorchSharp;
+using TorchSharp.Modules;
+using XaiGrid.TorchExtras;
+using static TorchSharp.torch;
 
 namespace XaiGrid.Models.Architectures;
 
@@ -8,12 +10,16 @@ public sealed class Mnist1DLogistic : Classifier
 {
     private readonly Linear linear;
 
-    public Mnist1DLogistic(int numClasses = 10, torch.Generator? generator = null)
+    public Mnist1DLogistic(int numClasses = 10, Generator? generator = null)
         : base("mnist1d-logistic", [1, 40], numClasses)
     {
-        linear = torch.nn.Linear(40, numClasses, generator: generator);
+        linear = Init.reset_parameters(nn.Linear(40, numClasses), generator);
         register_module("linear", linear);
     }
 
-    protected override IReadOnlyList<ProgramStep> Steps => [ProgramStep.Flatten, ProgramStep.Of("linear", linear)];
+    public override Tensor forward(Tensor input)
+    {
+        using var flat = input.flatten(1);
+        return linear.call(flat);
+    }
 }

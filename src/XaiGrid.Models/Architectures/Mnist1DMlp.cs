@@ -1,5 +1,7 @@
-using XaiGrid.Torch;
-using XaiGrid.Torch.Modules;
+using TorchSharp;
+using TorchSharp.Modules;
+using XaiGrid.TorchExtras;
+using static TorchSharp.torch;
 
 namespace XaiGrid.Models.Architectures;
 
@@ -11,12 +13,12 @@ public sealed class Mnist1DMlp : Classifier
 {
     private readonly Linear linear1, linear2, linear3;
 
-    public Mnist1DMlp(int numClasses = 10, int hidden = 100, torch.Generator? generator = null)
+    public Mnist1DMlp(int numClasses = 10, int hidden = 100, Generator? generator = null)
         : base("mnist1d-mlp", [1, 40], numClasses)
     {
-        linear1 = torch.nn.Linear(40, hidden, generator: generator);
-        linear2 = torch.nn.Linear(hidden, hidden, generator: generator);
-        linear3 = torch.nn.Linear(hidden, numClasses, generator: generator);
+        linear1 = Init.reset_parameters(nn.Linear(40, hidden), generator);
+        linear2 = Init.reset_parameters(nn.Linear(hidden, hidden), generator);
+        linear3 = Init.reset_parameters(nn.Linear(hidden, numClasses), generator);
         register_module("linear1", linear1);
         register_module("linear2", linear2);
         register_module("linear3", linear3);
@@ -24,7 +26,7 @@ public sealed class Mnist1DMlp : Classifier
 
     public override Tensor forward(Tensor input)
     {
-        using var scope = torch.NewDisposeScope();
+        using var scope = NewDisposeScope();
         var h = linear1.call(input.flatten(1)).relu();
         h = h + linear2.call(h).relu();
         return scope.MoveToOuter(linear3.call(h));

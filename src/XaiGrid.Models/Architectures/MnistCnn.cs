@@ -1,5 +1,7 @@
-using XaiGrid.Torch;
-using XaiGrid.Torch.Modules;
+using TorchSharp;
+using TorchSharp.Modules;
+using XaiGrid.TorchExtras;
+using static TorchSharp.torch;
 
 namespace XaiGrid.Models.Architectures;
 
@@ -11,26 +13,23 @@ namespace XaiGrid.Models.Architectures;
 public sealed class MnistCnn : Classifier
 {
     private readonly Sequential features, classifier;
-    private readonly ProgramStep[] steps;
 
-    public MnistCnn(int numClasses = 10, double dropout = 0.25, torch.Generator? generator = null)
+    public MnistCnn(int numClasses = 10, double dropout = 0.25, Generator? generator = null)
         : base("mnist-cnn", [1, 28, 28], numClasses)
     {
-        features = torch.nn.Sequential(
-            torch.nn.Conv2d(1, 32, 3, padding: 1, generator: generator), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
-            torch.nn.Conv2d(32, 64, 3, padding: 1, generator: generator), torch.nn.ReLU(), torch.nn.MaxPool2d(2));
-        classifier = torch.nn.Sequential(
-            torch.nn.Linear(64 * 7 * 7, 128, generator: generator), torch.nn.ReLU(), torch.nn.Dropout(dropout),
-            torch.nn.Linear(128, numClasses, generator: generator));
+        features = nn.Sequential(
+            Init.reset_parameters(nn.Conv2d(1, 32, 3, padding: 1), generator), nn.ReLU(), nn.MaxPool2d(2),
+            Init.reset_parameters(nn.Conv2d(32, 64, 3, padding: 1), generator), nn.ReLU(), nn.MaxPool2d(2));
+        classifier = nn.Sequential(
+            Init.reset_parameters(nn.Linear(64 * 7 * 7, 128), generator), nn.ReLU(), new SeededDropout(dropout),
+            Init.reset_parameters(nn.Linear(128, numClasses), generator));
         register_module("features", features);
         register_module("classifier", classifier);
-        steps =
-        [
-            .. features.named_children().Select(c => ProgramStep.Of($"features.{c.name}", c.module)),
-            ProgramStep.Flatten,
-            .. classifier.named_children().Select(c => ProgramStep.Of($"classifier.{c.name}", c.module)),
-        ];
     }
 
-    protected override IReadOnlyList<ProgramStep> Steps => steps;
+    public override Tensor forward(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        return scope.MoveToOuter(classifier.call(features.call(input).flatten(1)));
+    }
 }

@@ -1,5 +1,7 @@
-using XaiGrid.Torch;
-using XaiGrid.Torch.Modules;
+using TorchSharp;
+using TorchSharp.Modules;
+using XaiGrid.TorchExtras;
+using static TorchSharp.torch;
 
 namespace XaiGrid.Models.Architectures;
 
@@ -17,28 +19,28 @@ public sealed class Vgg16 : Classifier
     private readonly Sequential features, classifier;
     private readonly AdaptiveAvgPool2d avgpool;
 
-    public Vgg16(int numClasses = 1000, double dropout = 0.5, torch.Generator? generator = null)
+    public Vgg16(int numClasses = 1000, double dropout = 0.5, Generator? generator = null)
         : base("vgg16", [3, 224, 224], numClasses)
     {
-        var layers = new List<torch.nn.Module>();
+        var layers = new List<nn.Module<Tensor, Tensor>>();
         long channels = 3;
         foreach (var width in Configuration)
         {
             if (width == 0)
             {
-                layers.Add(torch.nn.MaxPool2d(2));
+                layers.Add(nn.MaxPool2d(2));
                 continue;
             }
-            layers.Add(torch.nn.Conv2d(channels, width, 3, padding: 1, generator: generator));
-            layers.Add(torch.nn.ReLU());
+            layers.Add(Init.reset_parameters(nn.Conv2d(channels, width, 3, padding: 1), generator));
+            layers.Add(nn.ReLU());
             channels = width;
         }
-        features = torch.nn.Sequential(layers.ToArray());
-        avgpool = torch.nn.AdaptiveAvgPool2d([7, 7]);
-        classifier = torch.nn.Sequential(
-            torch.nn.Linear(512 * 7 * 7, 4096, generator: generator), torch.nn.ReLU(), torch.nn.Dropout(dropout),
-            torch.nn.Linear(4096, 4096, generator: generator), torch.nn.ReLU(), torch.nn.Dropout(dropout),
-            torch.nn.Linear(4096, numClasses, generator: generator));
+        features = nn.Sequential(layers.ToArray());
+        avgpool = nn.AdaptiveAvgPool2d([7, 7]);
+        classifier = nn.Sequential(
+            Init.reset_parameters(nn.Linear(512 * 7 * 7, 4096), generator), nn.ReLU(), new SeededDropout(dropout),
+            Init.reset_parameters(nn.Linear(4096, 4096), generator), nn.ReLU(), new SeededDropout(dropout),
+            Init.reset_parameters(nn.Linear(4096, numClasses), generator));
         register_module("features", features);
         register_module("avgpool", avgpool);
         register_module("classifier", classifier);
@@ -48,7 +50,7 @@ public sealed class Vgg16 : Classifier
 
     public override Tensor forward(Tensor input)
     {
-        using var scope = torch.NewDisposeScope();
+        using var scope = NewDisposeScope();
         return scope.MoveToOuter(classifier.call(avgpool.call(features.call(input)).flatten(1)));
     }
 }

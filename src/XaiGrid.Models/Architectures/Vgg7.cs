@@ -1,5 +1,7 @@
-using XaiGrid.Torch;
-using XaiGrid.Torch.Modules;
+using TorchSharp;
+using TorchSharp.Modules;
+using XaiGrid.TorchExtras;
+using static TorchSharp.torch;
 
 namespace XaiGrid.Models.Architectures;
 
@@ -14,31 +16,28 @@ public sealed class Vgg7 : Classifier
 
     private readonly Sequential features;
     private readonly Linear classifier;
-    private readonly ProgramStep[] steps;
 
-    public Vgg7(int numClasses = 8, long height = 150, long width = 150, torch.Generator? generator = null)
+    public Vgg7(int numClasses = 8, long height = 150, long width = 150, Generator? generator = null)
         : base("vgg7", [3, height, width], numClasses)
     {
         if (height < 4 || width < 4) throw new ArgumentException($"vgg7 needs inputs of at least 4 x 4 (two 2 x 2 max pools), got {height} x {width}");
-        features = torch.nn.Sequential(
-            torch.nn.Conv2d(3, 32, 3, padding: 1, generator: generator), torch.nn.ReLU(),
-            torch.nn.Conv2d(32, 32, 3, padding: 1, generator: generator), torch.nn.ReLU(),
-            torch.nn.MaxPool2d(2),
-            torch.nn.Conv2d(32, 64, 3, padding: 1, generator: generator), torch.nn.ReLU(),
-            torch.nn.Conv2d(64, 64, 3, padding: 1, generator: generator), torch.nn.ReLU(),
-            torch.nn.MaxPool2d(2));
-        classifier = torch.nn.Linear(64, numClasses, generator: generator);
+        features = nn.Sequential(
+            Init.reset_parameters(nn.Conv2d(3, 32, 3, padding: 1), generator), nn.ReLU(),
+            Init.reset_parameters(nn.Conv2d(32, 32, 3, padding: 1), generator), nn.ReLU(),
+            nn.MaxPool2d(2),
+            Init.reset_parameters(nn.Conv2d(32, 64, 3, padding: 1), generator), nn.ReLU(),
+            Init.reset_parameters(nn.Conv2d(64, 64, 3, padding: 1), generator), nn.ReLU(),
+            nn.MaxPool2d(2));
+        classifier = Init.reset_parameters(nn.Linear(64, numClasses), generator);
         register_module("features", features);
         register_module("classifier", classifier);
-        steps =
-        [
-            .. features.named_children().Select(c => ProgramStep.Of($"features.{c.name}", c.module)),
-            ProgramStep.GlobalMean,
-            ProgramStep.Of("classifier", classifier),
-        ];
     }
 
     protected override bool AcceptsSize(long[] itemShape) => itemShape.Length == 3 && itemShape[0] == 3 && itemShape[1] >= 4 && itemShape[2] >= 4;
 
-    protected override IReadOnlyList<ProgramStep> Steps => steps;
+    public override Tensor forward(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        return scope.MoveToOuter(classifier.call(features.call(input).mean([2, 3])));
+    }
 }

@@ -1,5 +1,7 @@
-using XaiGrid.Torch;
-using XaiGrid.Torch.Modules;
+using System.Runtime.InteropServices;
+using TorchSharp;
+using XaiGrid.TorchExtras;
+using static TorchSharp.torch;
 using XaiGrid.Models.Yaml;
 using YamlDotNet.RepresentationModel;
 
@@ -28,20 +30,26 @@ public sealed class YamlModel : Classifier
     public static readonly string[] LayerTypes =
         ["conv1d", "conv2d", "linear", "relu", "maxpool1d", "maxpool2d", "avgpool1d", "avgpool2d", "globalavgpool", "dropout", "flatten", "batchnorm2d"];
 
-    private readonly List<ProgramStep> steps = new();
+    private readonly List<nn.Module<Tensor, Tensor>> layers = new();
 
     private YamlModel(string name, long[] inputShape, int numClasses) : base(name, inputShape, numClasses) { }
 
-    protected override IReadOnlyList<ProgramStep> Steps => steps;
+    public override Tensor forward(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        var h = input;
+        foreach (var layer in layers) h = layer.call(h);
+        return scope.MoveToOuter(h);
+    }
 
-    public static YamlModel Load(string path, torch.Generator? generator = null)
+    public static YamlModel Load(string path, Generator? generator = null)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"model file not found: {path}", path);
         return Parse(File.ReadAllText(path), path, generator);
     }
 
     /// <summary>Builds the model described by <paramref name="yaml"/>; errors name <paramref name="source"/>, line and column.</summary>
-    public static YamlModel Parse(string yaml, string source, torch.Generator? generator = null)
+    public static YamlModel Parse(string yaml, string source, Generator? generator = null)
     {
         var stream = new YamlStream();
         try
@@ -80,20 +88,18 @@ public sealed class YamlModel : Classifier
                     var layerName = reader.OptionalString(node, "name") ?? i.ToString();
                     if (layerName.Length == 0 || layerName.Contains('.')) throw reader.Error(node, $"layer name '{layerName}' must be non-empty and without '.'");
                     if (model.named_children().Any(c => c.name == layerName)) throw reader.Error(node, $"layer name '{layerName}' is used twice");
-                    torch.nn.Module layer;
+                    nn.Module<Tensor, Tensor> layer;
                     try
                     {
                         layer = BuildLayer(reader, node, shape, generator);
                     }
-                    catch (ArgumentException e)
+                    catch (Exception e) when (e is ArgumentException or ExternalException)
                     {
                         // The layer constructors' own checks (e.g. out: 0, groups that don't divide the channels).
                         throw reader.Error(node, $"layer '{layerName}': {e.Message}");
                     }
                     model.register_module(layerName, layer);
-                    model.steps.Add(layer is GlobalAveragePool
-                        ? new ProgramStep(layerName, layer, ProgramStep.Operation.GlobalMean)
-                        : ProgramStep.Of(layerName, layer));
+                    model.layers.Add(layer);
                     using var probe = torch.zeros(shape);
                     model.eval();
                     try
@@ -101,7 +107,7 @@ public sealed class YamlModel : Classifier
                         using var output = layer.call(probe);
                         shape = output.shape;
                     }
-                    catch (TorchException e)
+                    catch (ExternalException e)
                     {
                         throw reader.Error(node, $"layer '{layerName}' does not fit its input [{string.Join(", ", shape)}]: {e.Message}");
                     }
@@ -119,7 +125,7 @@ public sealed class YamlModel : Classifier
         }
     }
 
-    private static torch.nn.Module BuildLayer(NodeReader r, YamlMappingNode node, long[] shape, torch.Generator? generator)
+    private static nn.Module<Tensor, Tensor> BuildLayer(NodeReader r, YamlMappingNode node, long[] shape, Generator? generator)
     {
         var typeNode = r.Required(node, "type");
         var type = r.String(typeNode, "type");
@@ -136,37 +142,45 @@ public sealed class YamlModel : Classifier
                 long stride = r.OptionalLong(node, "stride") ?? 1, dilation = r.OptionalLong(node, "dilation") ?? 1, groups = r.OptionalLong(node, "groups") ?? 1;
                 bool bias = r.OptionalBool(node, "bias") ?? true;
                 long padding = 0;
-                var mode = torch.nn.PaddingModes.Explicit;
+                Padding? named = null;
                 if (node.Children.TryGetValue(new YamlScalarNode("padding"), out var p))
                 {
                     var text = r.String(p, "padding");
-                    if (text == "same") mode = torch.nn.PaddingModes.Same;
-                    else if (text == "valid") mode = torch.nn.PaddingModes.Valid;
+                    if (text == "same") named = Padding.Same;
+                    else if (text == "valid") named = Padding.Valid;
                     else padding = r.Long(p, "padding");
                 }
-                return type == "conv1d"
-                    ? torch.nn.Conv1d(channels, outChannels, kernel, stride, padding, dilation, groups, bias, mode, generator)
-                    : torch.nn.Conv2d(channels, outChannels, kernel, stride, padding, dilation, groups, bias, mode, generator);
+                // Checked here: TorchSharp's constructors leave it to libtorch, whose error names no layer.
+                if (channels <= 0 || outChannels <= 0 || groups <= 0)
+                    throw new ArgumentException($"{(spatial == 1 ? "Conv1d" : "Conv2d")}: in_channels ({channels}), out_channels ({outChannels}) and groups ({groups}) must be positive");
+                nn.Module<Tensor, Tensor> conv = (type, named) switch
+                {
+                    ("conv1d", null) => nn.Conv1d(channels, outChannels, kernel, stride: stride, padding: padding, dilation: dilation, groups: groups, bias: bias),
+                    ("conv1d", _) => nn.Conv1d(channels, outChannels, kernel, named.Value, stride: stride, dilation: dilation, groups: groups, bias: bias),
+                    (_, null) => nn.Conv2d(channels, outChannels, kernel, stride: stride, padding: padding, dilation: dilation, groups: groups, bias: bias),
+                    _ => nn.Conv2d(channels, outChannels, kernel, named.Value, stride: stride, dilation: dilation, groups: groups, bias: bias),
+                };
+                return Init.reset_parameters(conv, generator);
             }
             case "linear":
                 r.OnlyKeys(node, "type", "name", "out", "bias");
                 if (shape.Length != 2) throw r.Error(node, $"linear needs a flat (N, features) input; add a flatten layer before it (input is [{string.Join(", ", shape)}])");
-                return torch.nn.Linear(shape[1], r.Long(r.Required(node, "out"), "out"), r.OptionalBool(node, "bias") ?? true, generator);
+                return Init.reset_parameters(nn.Linear(shape[1], r.Long(r.Required(node, "out"), "out"), r.OptionalBool(node, "bias") ?? true), generator);
             case "relu":
                 r.OnlyKeys(node, "type", "name");
-                return torch.nn.ReLU();
+                return nn.ReLU();
             case "flatten":
                 r.OnlyKeys(node, "type", "name");
-                return torch.nn.Flatten();
+                return nn.Flatten();
             case "globalavgpool":
                 r.OnlyKeys(node, "type", "name");
                 return new GlobalAveragePool();
             case "dropout":
                 r.OnlyKeys(node, "type", "name", "p");
-                return torch.nn.Dropout(r.OptionalDouble(node, "p") ?? 0.5);
+                return new SeededDropout(r.OptionalDouble(node, "p") ?? 0.5);
             case "batchnorm2d":
                 r.OnlyKeys(node, "type", "name");
-                return torch.nn.BatchNorm2d(channels);
+                return nn.BatchNorm2d(channels);
             case "maxpool1d":
             case "maxpool2d":
             case "avgpool1d":
@@ -177,10 +191,10 @@ public sealed class YamlModel : Classifier
                 long? stride = r.OptionalLong(node, "stride");
                 return type switch
                 {
-                    "maxpool1d" => torch.nn.MaxPool1d(kernel, stride),
-                    "maxpool2d" => torch.nn.MaxPool2d(kernel, stride),
-                    "avgpool1d" => torch.nn.AvgPool1d(kernel, stride),
-                    _ => torch.nn.AvgPool2d(kernel, stride),
+                    "maxpool1d" => nn.MaxPool1d(kernel, stride),
+                    "maxpool2d" => nn.MaxPool2d(kernel, stride),
+                    "avgpool1d" => nn.AvgPool1d(kernel, stride),
+                    _ => nn.AvgPool2d(kernel, stride),
                 };
             }
             default:
@@ -189,7 +203,7 @@ public sealed class YamlModel : Classifier
     }
 
     /// <summary>Averages all positions of (N, C, ...) into (N, C).</summary>
-    private sealed class GlobalAveragePool : torch.nn.Module
+    private sealed class GlobalAveragePool() : nn.Module<Tensor, Tensor>(nameof(GlobalAveragePool))
     {
         public override Tensor forward(Tensor input) =>
             input.mean(Enumerable.Range(2, (int)input.ndim - 2).Select(d => (long)d).ToArray());

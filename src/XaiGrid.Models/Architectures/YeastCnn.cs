@@ -1,5 +1,7 @@
-using XaiGrid.Torch;
-using XaiGrid.Torch.Modules;
+using TorchSharp;
+using TorchSharp.Modules;
+using XaiGrid.TorchExtras;
+using static TorchSharp.torch;
 
 namespace XaiGrid.Models.Architectures;
 
@@ -14,17 +16,17 @@ public sealed class YeastCnn : Classifier
 {
     private readonly Sequential features, classifier;
 
-    public YeastCnn(int numClasses = 19, long side = 64, double dropout = 0.5, torch.Generator? generator = null)
+    public YeastCnn(int numClasses = 19, long side = 64, double dropout = 0.5, Generator? generator = null)
         : base("yeast-cnn", [2, side, side], numClasses)
     {
         if (side < 8) throw new ArgumentException($"yeast-cnn needs inputs of at least 8 x 8 (three 2 x 2 max pools), got {side} x {side}");
-        features = torch.nn.Sequential(
-            torch.nn.Conv2d(2, 32, 3, padding: 1, generator: generator), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
-            torch.nn.Conv2d(32, 64, 3, padding: 1, generator: generator), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
-            torch.nn.Conv2d(64, 128, 3, padding: 1, generator: generator), torch.nn.ReLU(), torch.nn.MaxPool2d(2));
-        classifier = torch.nn.Sequential(
-            torch.nn.Dropout(dropout), torch.nn.Linear(128 * 4 * 4, 256, generator: generator), torch.nn.ReLU(),
-            torch.nn.Dropout(dropout), torch.nn.Linear(256, numClasses, generator: generator));
+        features = nn.Sequential(
+            Init.reset_parameters(nn.Conv2d(2, 32, 3, padding: 1), generator), nn.ReLU(), nn.MaxPool2d(2),
+            Init.reset_parameters(nn.Conv2d(32, 64, 3, padding: 1), generator), nn.ReLU(), nn.MaxPool2d(2),
+            Init.reset_parameters(nn.Conv2d(64, 128, 3, padding: 1), generator), nn.ReLU(), nn.MaxPool2d(2));
+        classifier = nn.Sequential(
+            new SeededDropout(dropout), Init.reset_parameters(nn.Linear(128 * 4 * 4, 256), generator), nn.ReLU(),
+            new SeededDropout(dropout), Init.reset_parameters(nn.Linear(256, numClasses), generator));
         register_module("features", features);
         register_module("classifier", classifier);
     }
@@ -33,8 +35,8 @@ public sealed class YeastCnn : Classifier
 
     public override Tensor forward(Tensor input)
     {
-        using var scope = torch.NewDisposeScope();
-        var pooled = torch.nn.functional.adaptive_avg_pool2d(features.call(input), [4, 4]);
+        using var scope = NewDisposeScope();
+        var pooled = nn.functional.adaptive_avg_pool2d(features.call(input), [4, 4]);
         return scope.MoveToOuter(classifier.call(pooled.flatten(1)));
     }
 }

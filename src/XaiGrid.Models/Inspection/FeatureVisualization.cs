@@ -1,5 +1,6 @@
 using XaiGrid.Models.Architectures;
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace XaiGrid.Models.Inspection;
 
@@ -86,7 +87,7 @@ public static class FeatureVisualization
             throw new ArgumentException($"{model.Arch} takes inputs ({string.Join(", ", model.InputShape)}) with no spatial axis to jitter along");
 
         var x = torch.full(shape, options.StartValue);
-        if (options.StartNoise > 0) x.add_(torch.randn(shape, generator).mul(options.StartNoise));
+        if (options.StartNoise > 0) x.add_(torch.randn(shape, generator: generator).mul(options.StartNoise));
         x.requires_grad = true;
 
         var history = new List<double>(options.Steps + 1);
@@ -96,11 +97,11 @@ public static class FeatureVisualization
             var seen = x;
             if (options.Jitter > 0)
             {
-                var shifts = torch.randint(-options.Jitter, options.Jitter + 1, [spatialDims.Length], generator).data<long>();
+                var shifts = torch.randint(-options.Jitter, options.Jitter + 1, [spatialDims.Length], generator: generator).data<long>().ToArray();
                 seen = x.roll(shifts, spatialDims);
             }
             var value = Objective(model, capture, objective, seen);
-            history.Add(options.Jitter > 0 ? Evaluate(model, capture, objective, x) : value.item<double>());
+            history.Add(options.Jitter > 0 ? Evaluate(model, capture, objective, x) : value.ToDouble());
             var ascent = value.sub(x.square().sum().mul(options.L2Decay));
             var gradient = torch.autograd.grad([ascent], [x])[0]!;
             using (torch.no_grad())
@@ -118,7 +119,7 @@ public static class FeatureVisualization
     {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        return Objective(model, capture, objective, input).item<double>();
+        return Objective(model, capture, objective, input).ToDouble();
     }
 
     // S for a batch of one input, as a 0-d tensor that carries the autograd graph when grad mode is on.

@@ -1,6 +1,7 @@
 using XaiGrid.Models.Architectures;
-using XaiGrid.Torch;
-using XaiGrid.Torch.Modules;
+using TorchSharp;
+using static TorchSharp.torch;
+using TorchSharp.Modules;
 
 namespace XaiGrid.Models.Inspection;
 

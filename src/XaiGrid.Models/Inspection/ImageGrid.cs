@@ -1,4 +1,5 @@
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace XaiGrid.Models.Inspection;
 
@@ -135,7 +136,7 @@ public static class ImageGrid
         };
     }
 
-    private static (double lo, double hi) Range(Tensor t) => (t.min().item<double>(), t.max().item<double>());
+    private static (double lo, double hi) Range(Tensor t) => (t.min().ToDouble(), t.max().ToDouble());
 
     private static Tensor Normalize(Tensor tile, (double lo, double hi) range) =>
         range.hi > range.lo ? tile.sub(range.lo).div(range.hi - range.lo).clamp(0, 1) : torch.zeros_like(tile);

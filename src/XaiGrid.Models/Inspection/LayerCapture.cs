@@ -1,5 +1,6 @@
 using XaiGrid.Models.Architectures;
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace XaiGrid.Models.Inspection;
 
@@ -10,21 +11,22 @@ namespace XaiGrid.Models.Inspection;
 internal sealed class LayerCapture : IDisposable
 {
     private readonly string layer;
-    private readonly torch.nn.RemovableHandle handle;
+    // TorchSharp's HookRemover is a nested type of the generic HookableModule; its remove() is all we keep.
+    private readonly Action removeHook;
     private Tensor? output;
     private int calls;
 
     public LayerCapture(Classifier model, string layer)
     {
         this.layer = layer;
-        handle = model.Layer(layer).register_forward_hook((_, _, result) =>
+        removeHook = model.Layer(layer).register_forward_hook((_, _, result) =>
         {
             calls++;
             output?.Dispose();
             // The call's output may be disposed by the module that consumes it or by a scope inside the model.
             output = result.alias().DetachFromDisposeScope();
             return null;
-        });
+        }).remove;
     }
 
     /// <summary>The output of the forward that just ran; the caller owns it. The layer must have run exactly once.</summary>
@@ -41,7 +43,7 @@ internal sealed class LayerCapture : IDisposable
 
     public void Dispose()
     {
-        handle.Dispose();
+        removeHook();
         output?.Dispose();
         output = null;
     }

@@ -1,7 +1,8 @@
 using XaiGrid.Data;
 using XaiGrid.Models.Architectures;
 using XaiGrid.Models.Metrics;
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace XaiGrid.Models.Training;
 
@@ -29,9 +30,9 @@ public static class Evaluation
                 using var scope = torch.NewDisposeScope();
                 scope.Attach(inputs, labels);
                 var logits = model.call(inputs);
-                lossSum += torch.nn.functional.cross_entropy(logits, labels, reduction: torch.nn.Reduction.Sum).item<double>();
+                lossSum += torch.nn.functional.cross_entropy(logits, labels, reduction: torch.nn.Reduction.Sum).ToDouble();
                 var p = torch.nn.functional.softmax(logits, 1).to(ScalarType.Float64);
-                var values = p.data<double>();
+                var values = p.data<double>().ToArray();
                 int k = (int)p.size(1);
                 for (int i = 0; i < p.size(0); i++) probabilities[offset + i] = values.AsSpan(i * k, k).ToArray();
                 offset += p.size(0);

@@ -1,8 +1,10 @@
 using System.Text.Json;
 using XaiGrid.Data;
 using XaiGrid.Models.Architectures;
-using XaiGrid.Torch;
-using XaiGrid.Torch.Modules;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
+using OptimizerHelper = TorchSharp.Modules.OptimizerHelper;
 
 namespace XaiGrid.Models.Training;
 
@@ -41,16 +43,16 @@ public static class Trainer
         int totalEpochs = (int)((totalSteps + batchesPerEpoch - 1) / batchesPerEpoch);
 
         var parameters = model.parameters().ToList();
-        using torch.optim.Optimizer optimizer = options.Optimizer == "sgd"
-            ? torch.optim.SGD(parameters, options.LearningRate, options.Momentum, weight_decay: options.WeightDecay, nesterov: options.Nesterov)
-            : torch.optim.Adam(parameters, options.LearningRate, weight_decay: options.WeightDecay);
-        torch.optim.lr_scheduler.LRScheduler? scheduler = options.Schedule switch
+        using OptimizerHelper optimizer = options.Optimizer == "sgd"
+            ? optim.SGD(parameters, options.LearningRate, options.Momentum, weight_decay: options.WeightDecay, nesterov: options.Nesterov)
+            : (OptimizerHelper)optim.Adam(parameters, options.LearningRate, weight_decay: options.WeightDecay);
+        optim.lr_scheduler.LRScheduler? scheduler = options.Schedule switch
         {
-            "step" => torch.optim.lr_scheduler.StepLR(optimizer, options.StepSize, options.Gamma),
-            "cosine" => torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, totalEpochs),
+            "step" => optim.lr_scheduler.StepLR(optimizer, options.StepSize, options.Gamma),
+            "cosine" => optim.lr_scheduler.CosineAnnealingLR(optimizer, totalEpochs),
             _ => null,
         };
-        var dropouts = model.modules().OfType<Dropout>().ToList();
+        var dropouts = model.modules().OfType<SeededDropout>().ToList();
 
         var state = new RunState { Fingerprint = Fingerprint(model, data, options) };
         bool resumed = checkpoints is not null && File.Exists(checkpoints.Resume);
@@ -61,7 +63,7 @@ public static class Trainer
         {
             if (cancel.IsCancellationRequested)
             {
-                if (checkpoints is not null) Save(checkpoints.Resume, state, model, optimizer, scheduler);
+                if (checkpoints is not null) Save(checkpoints.Resume, state, model, optimizer);
                 return new TrainingResult(state.History, state.BestEpoch, state.BestAccuracy, state.Step, false, resumed);
             }
             int epoch = (int)(state.Step / batchesPerEpoch);
@@ -91,7 +93,7 @@ public static class Trainer
         return new TrainingResult(state.History, state.BestEpoch, state.BestAccuracy, state.Step, true, resumed);
     }
 
-    private static double TrainStep(Classifier model, DataLoader loader, torch.optim.Optimizer optimizer, List<Dropout> dropouts,
+    private static double TrainStep(Classifier model, DataLoader loader, OptimizerHelper optimizer, List<SeededDropout> dropouts,
         ulong seed, long step, int epoch, RunState state)
     {
         using var scope = torch.NewDisposeScope();
@@ -105,7 +107,7 @@ public static class Trainer
         {
             logits = model.call(inputs);
             var loss = torch.nn.functional.cross_entropy(logits, labels);
-            value = loss.item<double>();
+            value = loss.ToDouble();
             if (!double.IsFinite(value)) throw new TrainingDivergedException(value, step, epoch);
             optimizer.zero_grad();
             loss.backward();
@@ -125,11 +127,11 @@ public static class Trainer
         return value;
     }
 
-    private static EpochRecord EndEpoch(Classifier model, LabeledDataset test, TrainingOptions options, torch.optim.Optimizer optimizer,
+    private static EpochRecord EndEpoch(Classifier model, LabeledDataset test, TrainingOptions options, OptimizerHelper optimizer,
         int epoch, RunState state)
     {
         var predictions = Evaluation.Predict(model, test, options.EvalBatchSize);
-        var record = new EpochRecord(epoch, state.Step, optimizer.lr, state.EpochLossSum / state.EpochCount,
+        var record = new EpochRecord(epoch, state.Step, optimizer.ParamGroups.First().LearningRate, state.EpochLossSum / state.EpochCount,
             (double)state.EpochCorrect / state.EpochCount, predictions.MeanLoss, predictions.Accuracy,
             state.Seconds);
         state.History.Add(record);
@@ -139,38 +141,11 @@ public static class Trainer
         return record;
     }
 
-    public static void SaveWeights(string path, torch.nn.Module model)
-    {
-        var weights = model.state_dict();
-        try
-        {
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-            torch.safetensors.save_file(weights, path);
-        }
-        finally
-        {
-            foreach (var t in weights.Values) t.Dispose();
-        }
-    }
+    /// <summary>Saves the weights as safetensors under PyTorch's state-dict names (see <see cref="WeightFiles"/>).</summary>
+    public static void SaveWeights(string path, nn.Module model) => WeightFiles.Save(path, model);
 
-    /// <summary>Loads weights saved by <see cref="SaveWeights"/> or by PyTorch under the same names; errors name the file.</summary>
-    public static void LoadWeights(string path, torch.nn.Module model)
-    {
-        if (!File.Exists(path)) throw new FileNotFoundException($"weights file not found: {path}", path);
-        var weights = torch.safetensors.load_file(path);
-        try
-        {
-            model.load_state_dict(weights);
-        }
-        catch (TorchException e)
-        {
-            throw new InvalidDataException($"{path} does not match the model: {e.Message}", e);
-        }
-        finally
-        {
-            foreach (var t in weights.Values) t.Dispose();
-        }
-    }
+    /// <summary>Loads weights saved by <see cref="SaveWeights"/> or by PyTorch under the same names (see <see cref="WeightFiles"/>).</summary>
+    public static void LoadWeights(string path, nn.Module model) => WeightFiles.Load(path, model);
 
     // ---- interruption and resume ----
 
@@ -192,39 +167,37 @@ public static class Trainer
     }
 
     private sealed record SavedState(string Fingerprint, long Step, List<EpochRecord> History, double EpochLossSum, long EpochCorrect,
-        long EpochCount, int BestEpoch, double BestAccuracy, double Seconds, Dictionary<string, double>? Scheduler);
+        long EpochCount, int BestEpoch, double BestAccuracy, double Seconds);
+
+    // TorchSharp's optimizer state (moments, step counts, learning rates) in its own binary form, kept in the resume
+    // file as one uint8 tensor beside the model's tensors.
+    private const string OptimizerKey = "optimizer";
 
     private static string Fingerprint(Classifier model, DatasetSplit data, TrainingOptions options) =>
         JsonSerializer.Serialize(new { model.Arch, model.InputShape, TrainCount = data.Train.Count, TestCount = data.Test.Count, options });
 
-    private static void Save(string path, RunState state, Classifier model, torch.optim.Optimizer optimizer,
-        torch.optim.lr_scheduler.LRScheduler? scheduler)
+    private static void Save(string path, RunState state, Classifier model, OptimizerHelper optimizer)
     {
-        var tensors = new Dictionary<string, Tensor>();
-        var modelState = model.state_dict();
-        var optimizerState = optimizer.state_dict();
-        try
+        using var scope = NewDisposeScope();
+        // state_dict() holds the model's own parameters (not copies): they are not disposed here.
+        var tensors = model.state_dict().ToDictionary(kv => "model." + kv.Key, kv => kv.Value);
+        using (var buffer = new MemoryStream())
         {
-            foreach (var (k, v) in modelState) tensors["model." + k] = v;
-            foreach (var (k, v) in optimizerState) tensors["optimizer." + k] = v;
-            var saved = new SavedState(state.Fingerprint, state.Step, state.History, state.EpochLossSum, state.EpochCorrect,
-                state.EpochCount, state.BestEpoch, state.BestAccuracy, state.Seconds, scheduler?.state_dict());
-            // Written beside and then moved, so an interruption while saving never leaves a half-written file.
-            var temporary = path + ".tmp";
-            torch.safetensors.save_file(tensors, temporary, new Dictionary<string, string> { ["run"] = JsonSerializer.Serialize(saved) });
-            File.Move(temporary, path, overwrite: true);
+            using (var writer = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true)) optimizer.save_state_dict(writer);
+            tensors[OptimizerKey] = torch.tensor(buffer.ToArray());
         }
-        finally
-        {
-            foreach (var t in modelState.Values) t.Dispose();
-            foreach (var t in optimizerState.Values) t.Dispose();
-        }
+        var saved = new SavedState(state.Fingerprint, state.Step, state.History, state.EpochLossSum, state.EpochCorrect,
+            state.EpochCount, state.BestEpoch, state.BestAccuracy, state.Seconds);
+        // Written beside and then moved, so an interruption while saving never leaves a half-written file.
+        var temporary = path + ".tmp";
+        SafeTensors.save_file(tensors, temporary, new Dictionary<string, string> { ["run"] = JsonSerializer.Serialize(saved) });
+        File.Move(temporary, path, overwrite: true);
     }
 
-    private static RunState Resume(string path, string fingerprint, Classifier model, torch.optim.Optimizer optimizer,
-        torch.optim.lr_scheduler.LRScheduler? scheduler)
+    private static RunState Resume(string path, string fingerprint, Classifier model, OptimizerHelper optimizer,
+        optim.lr_scheduler.LRScheduler? scheduler)
     {
-        var tensors = torch.safetensors.load_file(path, out var metadata);
+        var tensors = SafeTensors.load_file(path, out var metadata);
         try
         {
             if (!metadata.TryGetValue("run", out var json)) throw new InvalidDataException($"{path} is not a training resume file (no run metadata)");
@@ -241,9 +214,14 @@ public static class Trainer
             if (saved.Fingerprint != fingerprint)
                 throw new InvalidOperationException(
                     $"{path} was written by a run with other settings (model, data or options); delete it to start afresh");
-            model.load_state_dict(Strip(tensors, "model."));
-            optimizer.load_state_dict(Strip(tensors, "optimizer."));
-            if (scheduler is not null && saved.Scheduler is not null) scheduler.load_state_dict(saved.Scheduler);
+            if (!tensors.TryGetValue(OptimizerKey, out var optimizerState))
+                throw new InvalidDataException($"{path} is not a training resume file (no optimizer state)");
+            WeightFiles.Apply(model, Strip(tensors, "model."), path);
+            // TorchSharp's schedulers keep no state of their own to save: stepping a new one once per finished epoch
+            // repeats the arithmetic of the interrupted run. The optimizer's state, loaded after, restores the same rates.
+            for (int i = 0; i < saved.History.Count; i++) scheduler?.step();
+            using (var reader = new BinaryReader(new MemoryStream(optimizerState.bytes.ToArray())))
+                optimizer.load_state_dict(reader);
             var state = new RunState
             {
                 Fingerprint = fingerprint, Step = saved.Step, History = saved.History, EpochLossSum = saved.EpochLossSum,
