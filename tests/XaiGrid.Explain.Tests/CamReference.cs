@@ -1,5 +1,7 @@
 using XaiGrid.Models.Architectures;
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
 
 namespace XaiGrid.Explain.Tests;
 
@@ -72,9 +74,9 @@ public sealed class CamReference : IDisposable
         foreach (var (arch, model) in models)
         {
             ModelFiles.Save(model, dir.File($"{arch}.safetensors"));
-            torch.numpy.save(dir.File($"x-{arch}.npy"), inputs[arch]);
+            Npy.save(dir.File($"x-{arch}.npy"), inputs[arch]);
             using var t = torch.tensor(Targets[arch]);
-            torch.numpy.save(dir.File($"targets-{arch}.npy"), t);
+            Npy.save(dir.File($"targets-{arch}.npy"), t);
         }
         TestData.Python(Script, dir.Path, string.Join(",", Layers.Select(l => $"{l.arch}:{l.layer}")));
     }
@@ -86,7 +88,7 @@ public sealed class CamReference : IDisposable
     public Tensor Inputs(string arch) => inputs[arch];
 
     /// <summary>python's maps, "gradcam" or "gradcampp".</summary>
-    public Tensor Maps(string kind, string arch, string layer) => torch.numpy.load(dir.File($"{kind}-{arch}-{layer}.npy"));
+    public Tensor Maps(string kind, string arch, string layer) => Npy.load(dir.File($"{kind}-{arch}-{layer}.npy"));
 
     public void Dispose()
     {

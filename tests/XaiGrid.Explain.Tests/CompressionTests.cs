@@ -1,7 +1,9 @@
 using XaiGrid.Data;
 using XaiGrid.Explain.Compression;
 using XaiGrid.Models.Architectures;
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
 using Xunit.Abstractions;
 
 namespace XaiGrid.Explain.Tests;
@@ -29,7 +31,7 @@ public class CompressionTests(TrainedMnist1DCnn trained, ITestOutputHelper outpu
         var h1 = m.Layer("conv1").call(inputs).relu();
         var h2 = (m.Layer("conv2").call(h1) * mask).relu();
         var h3 = m.Layer("conv3").call(h2).relu();
-        return m.Layer("linear").call(h3.flatten(1)).argmax(1).data<long>();
+        return m.Layer("linear").call(h3.flatten(1)).argmax(1).data<long>().ToArray();
     }
 
     [Fact]
@@ -104,7 +106,7 @@ public class CompressionTests(TrainedMnist1DCnn trained, ITestOutputHelper outpu
         using (var logits = trained.Model.call(test.Inputs))
         using (var argmax = logits.argmax(1))
         {
-            var predicted = argmax.data<long>();
+            var predicted = argmax.data<long>().ToArray();
             double positives = labels.Count(l => l == cls), hits = labels.Where((l, i) => l == cls && predicted[i] == cls).Count();
             Assert.Equal(hits / positives, grid.OriginalRecall, 12);
         }

@@ -3,7 +3,9 @@ using XaiGrid.Explain.Attribution;
 using XaiGrid.Explain.Evaluation;
 using XaiGrid.Models.Architectures;
 using XaiGrid.Models.Training;
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
 using Xunit.Abstractions;
 
 namespace XaiGrid.Explain.Tests;
@@ -124,7 +126,7 @@ public class DropIncreaseTests
     {
         using var generator = new torch.Generator(30);
         using var model = new Mnist1DCnn(generator: generator);
-        using var x = torch.randn([37, 1, 40], generator);
+        using var x = torch.randn([37, 1, 40], generator: generator);
         using var maps = new GradientXInput(model).Attribute(x);
         var predicted = new Gradient(model).Predict(x);
         var one = new DropIncrease(model, 0.2) { MaxBatch = 1 }.Evaluate(x, maps);
@@ -192,12 +194,12 @@ public class DropIncreaseAgainstPyTorchTests(TrainedMnist1DCnn trained, ITestOut
         var targets = trained.Data.Test.LabelArray();
         using var maps = new GradientXInput(model).Attribute(x, targets);
         Trainer.SaveWeights(folder.File("model.safetensors"), model);
-        torch.numpy.save(folder.File("x.npy"), x);
-        torch.numpy.save(folder.File("maps.npy"), maps);
-        using (var t = torch.tensor(targets)) torch.numpy.save(folder.File("targets.npy"), t);
+        Npy.save(folder.File("x.npy"), x);
+        Npy.save(folder.File("maps.npy"), maps);
+        using (var t = torch.tensor(targets)) Npy.save(folder.File("targets.npy"), t);
         var metric = new DropIncrease(model, frac);
         PythonReference.Run(Script, folder.Path, frac.ToString(System.Globalization.CultureInfo.InvariantCulture), metric.MaxBatch.ToString());
-        double[] y = TestData.Values(torch.numpy.load(folder.File("y.npy"))), o = TestData.Values(torch.numpy.load(folder.File("o.npy")));
+        double[] y = TestData.Values(Npy.load(folder.File("y.npy"))), o = TestData.Values(Npy.load(folder.File("o.npy")));
 
         var result = metric.Evaluate(x, maps, targets);
 

@@ -1,5 +1,7 @@
 using XaiGrid.Explain.Attribution.Cam;
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
 
 namespace XaiGrid.Explain.Tests;
 

@@ -1,6 +1,8 @@
 using XaiGrid.Explain.Attribution.Cam;
 using XaiGrid.Models.Architectures;
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
 
 namespace XaiGrid.Explain.Tests;
 
@@ -17,7 +19,7 @@ public class GradCamTests(CamReference reference) : IClassFixture<CamReference>
         Tensor? kept = null;
         try
         {
-            using (model.Layer(layer).register_forward_hook((_, _, output) =>
+            using (TestHooks.Forward(model.Layer(layer), (_, _, output) =>
                    {
                        kept = output.alias().DetachFromDisposeScope();
                        return null;
@@ -115,7 +117,7 @@ public class GradCamTests(CamReference reference) : IClassFixture<CamReference>
     {
         using var model = new RegionModel();
         using var g = new torch.Generator(1);
-        using var x = torch.rand([3, 3, RegionModel.Side, RegionModel.Side], g) + 0.1;
+        using var x = torch.rand([3, 3, RegionModel.Side, RegionModel.Side], generator: g) + 0.1;
         using var maps = new GradCam(model, "conv").Attribute(x, [0, 0, 0]);
         Assert.Equal([3L, 1, RegionModel.Side, RegionModel.Side], maps.shape);
         for (int i = 0; i < 3; i++)

@@ -1,7 +1,9 @@
 using XaiGrid.Explain.Attribution;
 using XaiGrid.Models.Architectures;
 using XaiGrid.Models.Training;
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
 using Xunit.Abstractions;
 
 namespace XaiGrid.Explain.Tests;
@@ -46,13 +48,13 @@ public sealed class PyTorchAttributions : IDisposable
         {
             using var generator = new torch.Generator(21);
             var model = ModelZoo.Create(arch, generator: generator);
-            var inputs = torch.randn(shape, generator);
+            var inputs = torch.randn(shape, generator: generator);
             var targets = Enumerable.Range(0, (int)shape[0]).Select(i => (long)(3 * i + 1) % model.NumClasses).ToArray();
             cases[arch] = (model, inputs, targets);
             Trainer.SaveWeights(folder.File($"{arch}.safetensors"), model);
-            torch.numpy.save(folder.File($"{arch}-x.npy"), inputs);
+            Npy.save(folder.File($"{arch}-x.npy"), inputs);
             using var t = torch.tensor(targets);
-            torch.numpy.save(folder.File($"{arch}-targets.npy"), t);
+            Npy.save(folder.File($"{arch}-targets.npy"), t);
         }
         PythonReference.Run(Script, [folder.Path, IgSteps.ToString(), .. specs.Select(s => s.arch)]);
     }
@@ -60,7 +62,7 @@ public sealed class PyTorchAttributions : IDisposable
     public (Classifier model, Tensor inputs, long[] targets) this[string arch] => cases[arch];
 
     /// <summary>PyTorch's result <paramref name="what"/> ("gradient" or "ig") for <paramref name="arch"/>.</summary>
-    public Tensor Expected(string arch, string what) => torch.numpy.load(folder.File($"{arch}-{what}.npy"));
+    public Tensor Expected(string arch, string what) => Npy.load(folder.File($"{arch}-{what}.npy"));
 
     public void Dispose()
     {
@@ -81,11 +83,11 @@ public class GradientTests(PyTorchAttributions reference, ITestOutputHelper outp
     {
         using var generator = new torch.Generator(8);
         var model = new Mnist1DLogistic(generator: generator);
-        var x = torch.randn([5, 1, 40], generator);
+        var x = torch.randn([5, 1, 40], generator: generator);
         var state = model.state_dict();
         try
         {
-            var w = state["linear.weight"].data<float>();
+            var w = state["linear.weight"].data<float>().ToArray();
             return (model, x, Enumerable.Range(0, 10).Select(c => w[(c * 40)..((c + 1) * 40)]).ToArray());
         }
         finally
@@ -103,7 +105,7 @@ public class GradientTests(PyTorchAttributions reference, ITestOutputHelper outp
         using (var maps = new Gradient(model).Attribute(x, Targets))
         {
             Assert.Equal(new long[] { 5, 1, 40 }, maps.shape);
-            var values = maps.data<float>();
+            var values = maps.data<float>().ToArray();
             for (int i = 0; i < 5; i++) Assert.Equal(rows[Targets[i]], values[(i * 40)..((i + 1) * 40)]);
         }
     }
@@ -116,8 +118,8 @@ public class GradientTests(PyTorchAttributions reference, ITestOutputHelper outp
         using (x)
         using (var maps = new GradientXInput(model).Attribute(x, Targets))
         {
-            var values = maps.data<float>();
-            var inputs = x.data<float>();
+            var values = maps.data<float>().ToArray();
+            var inputs = x.data<float>().ToArray();
             for (int i = 0; i < 5; i++)
             for (int j = 0; j < 40; j++)
                 Assert.Equal(rows[Targets[i]][j] * inputs[i * 40 + j], values[i * 40 + j]);
@@ -133,10 +135,10 @@ public class GradientTests(PyTorchAttributions reference, ITestOutputHelper outp
         using (var maps = new Gradient(model) { MaxBatch = 2 }.Attribute(x))
         {
             var state = model.state_dict();
-            var bias = state["linear.bias"].data<float>();
+            var bias = state["linear.bias"].data<float>().ToArray();
             foreach (var t in state.Values) t.Dispose();
-            var inputs = x.data<float>();
-            var values = maps.data<float>();
+            var inputs = x.data<float>().ToArray();
+            var values = maps.data<float>().ToArray();
             for (int i = 0; i < 5; i++)
             {
                 var xi = inputs[(i * 40)..((i + 1) * 40)];
@@ -153,7 +155,7 @@ public class GradientTests(PyTorchAttributions reference, ITestOutputHelper outp
     {
         using var generator = new torch.Generator(4);
         using var model = new Mnist1DCnn(generator: generator).to(ScalarType.Float64);
-        using var x = torch.randn([2, 1, 40], generator, ScalarType.Float64);
+        using var x = torch.randn([2, 1, 40], ScalarType.Float64, generator: generator);
         long[] targets = [2, 6];
         using var maps = new Gradient(model).Attribute(x, targets);
         var numeric = new double[80];
@@ -168,7 +170,7 @@ public class GradientTests(PyTorchAttributions reference, ITestOutputHelper outp
                 var minus = x.clone();
                 plus[i][0][j].add_(eps);
                 minus[i][0][j].sub_(eps);
-                double up = model.call(plus)[i][targets[i]].item<double>(), down = model.call(minus)[i][targets[i]].item<double>();
+                double up = model.call(plus)[i][targets[i]].ToDouble(), down = model.call(minus)[i][targets[i]].ToDouble();
                 numeric[i * 40 + j] = (up - down) / (2 * eps);
             }
         }

@@ -2,8 +2,10 @@ using XaiGrid.Explain.Attribution;
 using XaiGrid.Explain.Influence;
 using XaiGrid.Models.Architectures;
 using XaiGrid.Models.Training;
-using XaiGrid.Torch;
-using XaiGrid.Torch.Modules;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
+using TorchSharp.Modules;
 using Xunit.Abstractions;
 
 namespace XaiGrid.Explain.Tests;
@@ -15,7 +17,7 @@ internal sealed class FlattenLinear : Classifier
 
     public FlattenLinear(torch.Generator generator) : base("flatten-linear-test", [1, 40], 10)
     {
-        Linear = torch.nn.Linear(40, 10, generator: generator);
+        Linear = Init.reset_parameters(torch.nn.Linear(40, 10), generator);
         register_module("flatten", flatten);
         register_module("linear", Linear);
     }
@@ -38,7 +40,7 @@ public class InfluenceTests(TrainedMnist1DCnn trained, ITestOutputHelper output)
     private static Tensor HandGradient(Classifier model, string layer, Tensor x, float[,] weights)
     {
         Tensor? z = null;
-        using (model.Layer(layer).register_forward_hook((_, _, o) => { z = o.alias().DetachFromDisposeScope(); return null; }))
+        using (TestHooks.Forward(model.Layer(layer), (_, _, o) => { z = o.alias().DetachFromDisposeScope(); return null; }))
         using (var scope = torch.NewDisposeScope())
         {
             var logits = model.call(x);
@@ -62,7 +64,7 @@ public class InfluenceTests(TrainedMnist1DCnn trained, ITestOutputHelper output)
     {
         Tensor? z = null;
         using (torch.no_grad())
-        using (model.Layer(layer).register_forward_hook((_, _, o) => { z = o.alias().DetachFromDisposeScope(); return null; }))
+        using (TestHooks.Forward(model.Layer(layer), (_, _, o) => { z = o.alias().DetachFromDisposeScope(); return null; }))
         using (model.call(x)) { }
         return z!;
     }
@@ -72,7 +74,7 @@ public class InfluenceTests(TrainedMnist1DCnn trained, ITestOutputHelper output)
     {
         using var generator = new torch.Generator(21);
         using var model = new FlattenLinear(generator);
-        using var x = torch.randn([5, 1, 40], generator);
+        using var x = torch.randn([5, 1, 40], generator: generator);
         var weight = TestData.Values(model.Linear.weight);
         double[] Row(int c) => weight[(c * 40)..((c + 1) * 40)];
 
@@ -120,7 +122,7 @@ public class InfluenceTests(TrainedMnist1DCnn trained, ITestOutputHelper output)
         using var generator = new torch.Generator(8);
         using var model = ModelZoo.Create(arch, generator: generator);
         model.eval();
-        using var x = torch.randn(shape, generator);
+        using var x = torch.randn(shape, generator: generator);
         int n = (int)shape[0], k = model.NumClasses;
 
         // Class, comparison and per-input targets, against the same hand computation with the matching weights.
@@ -153,7 +155,7 @@ public class InfluenceTests(TrainedMnist1DCnn trained, ITestOutputHelper output)
         using var generator = new torch.Generator(9);
         using var model = new Mnist1DCnn(generator: generator);
         model.eval();
-        using var x = torch.randn([3, 1, 40], generator);
+        using var x = torch.randn([3, 1, 40], generator: generator);
         const int steps = 8;
         const double baseline = 0.25;
         var path = new DistributionOfInterest.LinearPath(steps, RiemannRule.Trapezoid, baseline);
@@ -179,12 +181,12 @@ public class InfluenceTests(TrainedMnist1DCnn trained, ITestOutputHelper output)
         using var generator = new torch.Generator(10);
         using var model = new Mnist1DCnn(generator: generator);
         model.eval();
-        using var set = torch.randn([9, 1, 40], generator);
-        using var x = torch.randn([2, 1, 40], generator);
+        using var set = torch.randn([9, 1, 40], generator: generator);
+        using var x = torch.randn([2, 1, 40], generator: generator);
         var quantity = new QuantityOfInterest.Class(6);
         using var actual = new InternalInfluence(model, "conv3", new DistributionOfInterest.Instances(set), quantity) { MaxBatch = 4 }.Attribute(x);
         using var hand = HandGradient(model, "conv3", set, Rows(9, 10, (_, c) => c == 6 ? 1 : 0));
-        using var mean = hand.mean(0);
+        using var mean = hand.mean([0]);
         using var expected = torch.stack([mean, mean]);
         TestData.AssertClose(expected, actual, 1e-6, "set of instances");
     }
@@ -228,7 +230,7 @@ public class InfluenceTests(TrainedMnist1DCnn trained, ITestOutputHelper output)
         // The class-wide influence is the mean of the instances' point influences.
         using var chi = InternalInfluence.Finish(oneShot);
         using var points = new InternalInfluence(trained.Model, "conv2", quantity: new QuantityOfInterest.Class(cls)).Attribute(subset.Inputs);
-        using var mean = points.mean(0);
+        using var mean = points.mean([0]);
         using var a = chi.unsqueeze(0);
         using var b = mean.unsqueeze(0);
         TestData.AssertClose(b, a, 1e-5, "class-wide vs mean of points");
@@ -290,7 +292,7 @@ public class InfluenceTests(TrainedMnist1DCnn trained, ITestOutputHelper output)
         using var generator = new torch.Generator(12);
         using var model = new Mnist1DCnn(generator: generator);
         model.eval();
-        using var x = torch.randn([2, 1, 40], generator);
+        using var x = torch.randn([2, 1, 40], generator: generator);
         const int steps = 6, channel = 11;
         using var maps = new ChannelVisualization(model, "conv2", steps, RiemannRule.Middle) { MaxBatch = 5 }.Attribute(x, channel);
 
@@ -301,7 +303,7 @@ public class InfluenceTests(TrainedMnist1DCnn trained, ITestOutputHelper output)
         {
             var point = (x * ((k + 0.5) / steps)).detach().requires_grad_();
             Tensor? z = null;
-            using (model.Layer("conv2").register_forward_hook((_, _, o) => { z = o.alias().DetachFromDisposeScope(); return null; }))
+            using (TestHooks.Forward(model.Layer("conv2"), (_, _, o) => { z = o.alias().DetachFromDisposeScope(); return null; }))
                 model.call(point);
             scope.Attach(z!);
             var g = torch.autograd.grad([z!.select(1, channel).sum()], [point])[0]!;
@@ -319,7 +321,7 @@ public class InfluenceTests(TrainedMnist1DCnn trained, ITestOutputHelper output)
         var model = trained.Model;
         Trainer.SaveWeights(folder.File("w.safetensors"), model);
         using var x = trained.Data.Test.Inputs.narrow(0, 0, 12);
-        torch.numpy.save(folder.File("x.npy"), x);
+        Npy.save(folder.File("x.npy"), x);
         const int cls = 7;
         PythonReference.Run("""
             folder, c = sys.argv[1], int(sys.argv[2])
@@ -336,12 +338,12 @@ public class InfluenceTests(TrainedMnist1DCnn trained, ITestOutputHelper output)
 
         var influence = new InternalInfluence(model, "conv2", new DistributionOfInterest.Point(), new QuantityOfInterest.Class(cls));
         using var actual = influence.Attribute(x);
-        using var expected = torch.numpy.load(folder.File("influence.npy"));
+        using var expected = Npy.load(folder.File("influence.npy"));
         double worst = TestData.AssertClose(expected, actual, 1e-4, "influence vs PyTorch");
         foreach (var (file, reduction) in new[] { ("max.npy", ChannelReduction.Max), ("mean.npy", ChannelReduction.Mean) })
         {
             using var scores = ChannelScores.Reduce(actual, reduction);
-            using var reference = torch.numpy.load(folder.File(file));
+            using var reference = Npy.load(folder.File(file));
             worst = Math.Max(worst, TestData.AssertClose(reference, scores, 1e-4, $"channel scores ({reduction}) vs PyTorch"));
         }
         output.WriteLine($"influence at conv2 vs python3-torch: worst relative difference {worst:E2}");

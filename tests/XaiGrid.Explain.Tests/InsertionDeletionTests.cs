@@ -2,7 +2,9 @@ using System.Text.Json;
 using XaiGrid.Explain.Attribution;
 using XaiGrid.Explain.Evaluation;
 using XaiGrid.Models.Architectures;
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
 using Mode = XaiGrid.Explain.Evaluation.InsertionDeletionMode;
 
 namespace XaiGrid.Explain.Tests;
@@ -101,10 +103,10 @@ public class InsertionDeletionTests
     public void GradientTimesInputBeatsItsReverseOnALinearModel()
     {
         using var generator = new torch.Generator(12);
-        using var weights = torch.randn([40], generator);
-        var w = weights.data<float>();
+        using var weights = torch.randn([40], generator: generator);
+        var w = weights.data<float>().ToArray();
         using var model = Logistic.Create([1, 40], w, 0.5f);
-        using var x = torch.randn([24, 1, 40], generator);
+        using var x = torch.randn([24, 1, 40], generator: generator);
         var targets = Enumerable.Repeat(1L, 24).ToArray();
         using var map = new GradientXInput(model).Attribute(x, targets);
         using var reversed = -map;
@@ -141,7 +143,7 @@ public class InsertionDeletionTests
     {
         using var generator = new torch.Generator(31);
         using var model = new Mnist1DCnn(generator: generator);
-        using var x = torch.randn([9, 1, 40], generator);
+        using var x = torch.randn([9, 1, 40], generator: generator);
         using var maps = new Gradient(model).Attribute(x);
         var results = new[] { 1, 7, 1000 }.Select(b => new InsertionDeletion(model, Mode.Deletion, 10) { MaxBatch = b }.Evaluate(x, maps)).ToArray();
         foreach (var r in results[1..])
@@ -161,7 +163,7 @@ public class InsertionDeletionTests
         using var impulse = torch.zeros([1, 2, 21]);
         impulse[0][0][10].fill_(1);
         using var blurred = InsertionDeletion.GaussianBlur(impulse, 1);
-        var values = blurred.data<float>();
+        var values = blurred.data<float>().ToArray();
         for (int j = 0; j < 21; j++)
         {
             Assert.Equal(Math.Abs(j - 10) <= 3 ? taps[j - 7] / total : 0, values[j], 1e-6);
@@ -172,7 +174,7 @@ public class InsertionDeletionTests
         using var impulse2 = torch.zeros([1, 1, 9, 9]);
         impulse2[0][0][4][4].fill_(1);
         using var blurred2 = InsertionDeletion.GaussianBlur(impulse2, 1);
-        var values2 = blurred2.data<float>();
+        var values2 = blurred2.data<float>().ToArray();
         for (int r = 0; r < 9; r++)
         for (int c = 0; c < 9; c++)
         {
@@ -183,7 +185,7 @@ public class InsertionDeletionTests
         // Edge values repeat, so a constant stays constant up to the borders.
         using var constant = torch.full([2, 3, 6, 5], 0.7);
         using var blurredConstant = InsertionDeletion.GaussianBlur(constant, 2.5);
-        Assert.All(blurredConstant.data<float>(), v => Assert.Equal(0.7, v, 1e-6));
+        Assert.All(blurredConstant.data<float>().ToArray(), v => Assert.Equal(0.7, v, 1e-6));
     }
 
     [Fact]

@@ -1,6 +1,8 @@
 using XaiGrid.Explain.Attribution;
 using XaiGrid.Models.Architectures;
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
 using Xunit.Abstractions;
 
 namespace XaiGrid.Explain.Tests;
@@ -13,7 +15,7 @@ public class IntegratedGradientsTests(PyTorchAttributions reference, TrainedMnis
     {
         using var generator = new torch.Generator(3);
         using var model = new Mnist1DCnn(generator: generator);
-        using var x = torch.randn([6, 1, 40], generator);
+        using var x = torch.randn([6, 1, 40], generator: generator);
         var ig = new IntegratedGradients(model, steps: 200);
         var (maps, deltas) = ig.AttributeWithDelta(x);
         using (maps)
@@ -41,10 +43,10 @@ public class IntegratedGradientsTests(PyTorchAttributions reference, TrainedMnis
         var targets = ig.Predict(x);
         using var scope = torch.NewDisposeScope();
         var maps = ig.Attribute(x, targets).to(ScalarType.Float64);
-        var sums = maps.flatten(1).sum(1).data<double>();
-        var mass = maps.abs().flatten(1).sum(1).data<double>();
-        var atInput = model.Logits(x).to(ScalarType.Float64).data<double>();
-        var atBaseline = model.Logits(torch.full_like(x, baseline)).to(ScalarType.Float64).data<double>();
+        var sums = maps.flatten(1).sum(1).data<double>().ToArray();
+        var mass = maps.abs().flatten(1).sum(1).data<double>().ToArray();
+        var atInput = model.Logits(x).to(ScalarType.Float64).data<double>().ToArray();
+        var atBaseline = model.Logits(torch.full_like(x, baseline)).to(ScalarType.Float64).data<double>().ToArray();
         int k = model.NumClasses;
         var difference = targets.Select((c, i) => atInput[i * k + c] - atBaseline[i * k + c]).ToArray();
         var delta = sums.Zip(difference, (s, d) => s - d).ToArray();
@@ -66,7 +68,7 @@ public class IntegratedGradientsTests(PyTorchAttributions reference, TrainedMnis
     {
         using var generator = new torch.Generator(13);
         using var model = ModelZoo.Create(arch, generator: generator);
-        using var x = torch.randn(shape, generator);
+        using var x = torch.randn(shape, generator: generator);
         double error = CompletenessAt50TrapezoidSteps(arch, model, x);
         Assert.True(error < 0.01, $"{arch}: completeness off by {error:P3} of the attribution mass");
     }
@@ -100,13 +102,13 @@ public class IntegratedGradientsTests(PyTorchAttributions reference, TrainedMnis
     {
         using var generator = new torch.Generator(9);
         using var model = new Mnist1DLogistic(generator: generator);
-        using var x = torch.randn([3, 1, 40], generator);
+        using var x = torch.randn([3, 1, 40], generator: generator);
         long[] targets = [4, 0, 4];
         using var maps = new IntegratedGradients(model, steps: 7, rule: rule, baseline: baseline).Attribute(x, targets);
         var state = model.state_dict();
-        var w = state["linear.weight"].data<float>();
+        var w = state["linear.weight"].data<float>().ToArray();
         foreach (var t in state.Values) t.Dispose();
-        var inputs = x.data<float>();
+        var inputs = x.data<float>().ToArray();
         var expected = Enumerable.Range(0, 120).Select(e => (inputs[e] - baseline) * w[targets[e / 40] * 40 + e % 40]).ToArray();
         using var expectedMaps = torch.tensor(expected, [3, 1, 40]);
         TestData.AssertClose(expectedMaps, maps, 1e-6, $"{rule}, baseline {baseline}");

@@ -1,7 +1,9 @@
 using System.Text.Json;
 using XaiGrid.Explain.Attribution;
 using XaiGrid.Models.Architectures;
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
 
 namespace XaiGrid.Explain.Tests;
 
@@ -52,7 +54,7 @@ public sealed class LimeReference : IDisposable
         using (var g = new torch.Generator(21)) Model = ModelZoo.Create("mnist1d-cnn", generator: g);
         (Inputs, Targets) = TestData.Mnist1DTest(20, Ids.Length);
         ModelFiles.Save(Model, dir.File("mnist1d-cnn.safetensors"));
-        torch.numpy.save(dir.File("x.npy"), Inputs);
+        Npy.save(dir.File("x.npy"), Inputs);
         var seeds = Ids.Select(id => Enumerable.Range(0, (int)Samples).Select(s => Seeds.Derive(Seed, id, s)).ToArray());
         var @case = new { window = Window, baseline = Baseline, kernel_width = KernelWidth, ridge = Ridge, targets = Targets, seeds };
         File.WriteAllText(dir.File("cases.json"), JsonSerializer.Serialize(@case));
@@ -67,7 +69,7 @@ public sealed class LimeReference : IDisposable
 
     public Lime Lime(int maxBatch = 128) => new(Model, Window, Samples, KernelWidth, Baseline, Ridge) { Seed = Seed, MaxBatch = maxBatch };
 
-    public Tensor Maps() => torch.numpy.load(dir.File("maps.npy"));
+    public Tensor Maps() => Npy.load(dir.File("maps.npy"));
 
     public void Dispose()
     {

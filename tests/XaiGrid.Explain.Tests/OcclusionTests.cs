@@ -1,5 +1,7 @@
 using XaiGrid.Explain.Attribution;
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
 
 namespace XaiGrid.Explain.Tests;
 
@@ -59,14 +61,14 @@ public class OcclusionTests
         long[] shape = [3, 7, 6];
         int features = 3 * 7 * 6;
         using var g = new torch.Generator(4);
-        using var weights = torch.randn([2 * features], g);
-        using var inputs = torch.randn([2, .. shape], g);
-        var w = weights.data<float>();
+        using var weights = torch.randn([2 * features], generator: g);
+        using var inputs = torch.randn([2, .. shape], generator: g);
+        var w = weights.data<float>().ToArray();
         using var model = new LinearModel(shape, w, [0, 0]);
         var occlusion = new Occlusion(model, [3, 2], [2, 3], baseline: -0.25) { MaxBatch = 5 };
         using var maps = occlusion.Attribute(inputs, [0, 0]);
         Assert.Equal([2L, 1, 7, 6], maps.shape);
-        var x = inputs.data<float>();
+        var x = inputs.data<float>().ToArray();
         var expected = Enumerable.Range(0, 2)
             .SelectMany(i => ByHand(w, x[(i * features)..((i + 1) * features)], 3, [7, 6], [3, 2], [2, 3], -0.25)).ToArray();
         using var want = torch.tensor(expected, [2, 1, 7, 6]);
@@ -78,7 +80,7 @@ public class OcclusionTests
     {
         using var model = new RegionModel();
         using var g = new torch.Generator(3);
-        using var x = torch.rand([2, 3, RegionModel.Side, RegionModel.Side], g) + 0.1;
+        using var x = torch.rand([2, 3, RegionModel.Side, RegionModel.Side], generator: g) + 0.1;
         using var maps = new Occlusion(model, [4], [2]) { MaxBatch = 50 }.Attribute(x, [0, 0]);
         for (int i = 0; i < 2; i++)
         {

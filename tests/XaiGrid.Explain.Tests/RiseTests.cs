@@ -2,7 +2,9 @@ using System.Text.Json;
 using Xunit.Abstractions;
 using XaiGrid.Explain.Attribution;
 using XaiGrid.Models.Architectures;
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
 
 namespace XaiGrid.Explain.Tests;
 
@@ -59,7 +61,7 @@ public sealed class RiseReference : IDisposable
         using (var g = new torch.Generator(8)) Model = ModelZoo.Create("mnist1d-cnn", generator: g);
         (Inputs, Targets) = TestData.Mnist1DTest(10, MapIds.Length);
         ModelFiles.Save(Model, dir.File("mnist1d-cnn.safetensors"));
-        torch.numpy.save(dir.File("x.npy"), Inputs);
+        Npy.save(dir.File("x.npy"), Inputs);
         var cases = new
         {
             masks = MaskCases.Select(c => new
@@ -88,9 +90,9 @@ public sealed class RiseReference : IDisposable
 
     public long[] Targets { get; }
 
-    public Tensor Masks(int caseIndex) => torch.numpy.load(dir.File($"masks-{caseIndex}.npy"));
+    public Tensor Masks(int caseIndex) => Npy.load(dir.File($"masks-{caseIndex}.npy"));
 
-    public Tensor Maps() => torch.numpy.load(dir.File("maps.npy"));
+    public Tensor Maps() => Npy.load(dir.File("maps.npy"));
 
     public void Dispose()
     {
@@ -212,7 +214,7 @@ public class RiseTests(RiseReference reference, ITestOutputHelper output) : ICla
     {
         using var model = new RegionModel();
         using var g = new torch.Generator(2);
-        using var x = torch.rand([2, 3, RegionModel.Side, RegionModel.Side], g) + 0.1;
+        using var x = torch.rand([2, 3, RegionModel.Side, RegionModel.Side], generator: g) + 0.1;
         using var maps = new Rise(model, n: 2000, cells: 8) { Seed = 5 }.Attribute(x, [0, 0]);
         Assert.Equal([2L, 1, RegionModel.Side, RegionModel.Side], maps.shape);
         for (int i = 0; i < 2; i++)

@@ -1,7 +1,9 @@
 using XaiGrid.Explain.Attribution;
 using XaiGrid.Explain.Sanity;
 using XaiGrid.Models.Architectures;
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
 using Xunit.Abstractions;
 
 namespace XaiGrid.Explain.Tests;
@@ -89,7 +91,7 @@ public class SanityCheckTests(TrainedMnist1DCnn trained, ITestOutputHelper outpu
     {
         using var generator = new torch.Generator(30);
         using var model = new Mnist1DCnn(generator: generator);
-        using var x = torch.randn([2, 1, 40], generator);
+        using var x = torch.randn([2, 1, 40], generator: generator);
         var trainedWeights = Weights(model);
         var seen = new List<Dictionary<string, double[]>>();
         var result = new SanityCheck(model, m => { seen.Add(Weights(m)); return new Gradient(m); }, seed: 11).Run(x);
@@ -103,8 +105,8 @@ public class SanityCheckTests(TrainedMnist1DCnn trained, ITestOutputHelper outpu
             using var g = Seeds.Generator(11, i);
             switch (fresh.Layer(layers[i]))
             {
-                case XaiGrid.Torch.Modules.Convolution c: c.reset_parameters(g); break;
-                case XaiGrid.Torch.Modules.Linear l: l.reset_parameters(g); break;
+                case TorchSharp.Modules.Conv1d c: Init.reset_parameters(c.weight!, c.bias, g); break;
+                case TorchSharp.Modules.Linear l: Init.reset_parameters(l.weight!, l.bias, g); break;
             }
         }
         var randomized = Weights(fresh);

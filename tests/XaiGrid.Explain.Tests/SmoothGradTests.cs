@@ -1,6 +1,8 @@
 using XaiGrid.Explain.Attribution;
 using XaiGrid.Models.Architectures;
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
 using Xunit.Abstractions;
 
 namespace XaiGrid.Explain.Tests;
@@ -18,7 +20,7 @@ public sealed class SmoothGradTests : IDisposable
         this.output = output;
         using var generator = new torch.Generator(17);
         model = new Mnist1DCnn(generator: generator);
-        x = torch.randn([3, 1, 40], generator);
+        x = torch.randn([3, 1, 40], generator: generator);
     }
 
     public void Dispose()
@@ -98,7 +100,7 @@ public sealed class SmoothGradTests : IDisposable
         using var first = new SmoothGrad(model, n: 6) { Seed = 1 }.Attribute(x, targets, ids);
         using var again = new SmoothGrad(model, n: 6) { Seed = 1 }.Attribute(x, targets, ids);
         using var other = new SmoothGrad(model, n: 6) { Seed = 2 }.Attribute(x, targets, ids);
-        Assert.Equal(first.data<float>(), again.data<float>());
+        Assert.Equal(first.data<float>().ToArray(), again.data<float>().ToArray());
         var a = TestData.Values(first);
         var b = TestData.Values(other);
         double difference = a.Zip(b, (u, v) => Math.Abs(u - v)).Max() / a.Max(Math.Abs);

@@ -1,7 +1,9 @@
 using XaiGrid.Data;
 using XaiGrid.Models.Architectures;
 using XaiGrid.Models.Training;
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
 
 namespace XaiGrid.Explain.Tests;
 

@@ -1,7 +1,9 @@
 using XaiGrid.Data;
 using XaiGrid.Models.Architectures;
-using XaiGrid.Torch;
-using XaiGrid.Torch.Modules;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
+using TorchSharp.Modules;
 
 namespace XaiGrid.Explain.Tests;
 
@@ -16,7 +18,7 @@ internal static class TestData
         var (x, y) = Mnist1D.Load(File("mnist1d")).TestTensors();
         using (y)
         using (x)
-            return (x.narrow(0, start, count).contiguous(), y.narrow(0, start, count).data<long>());
+            return (x.narrow(0, start, count).contiguous(), y.narrow(0, start, count).data<long>().ToArray());
     }
 
     /// <summary>The first tile (in name order) of an HMT test class folder, (3, 150, 150) in [0, 1].</summary>
@@ -30,7 +32,7 @@ internal static class TestData
     public static double[] Values(Tensor t)
     {
         using var d = t.to(ScalarType.Float64);
-        return d.contiguous().data<double>();
+        return d.contiguous().data<double>().ToArray();
     }
 
     /// <summary>
@@ -182,15 +184,8 @@ internal static class ModelFiles
     /// <summary>Writes a model's state dict as safetensors with PyTorch's names.</summary>
     public static void Save(torch.nn.Module model, string path)
     {
-        var state = model.state_dict();
-        try
-        {
-            torch.safetensors.save_file(state, path);
-        }
-        finally
-        {
-            foreach (var t in state.Values) t.Dispose();
-        }
+        // state_dict() holds the model's own tensors: nothing to dispose.
+        SafeTensors.save_file(model.state_dict(), path);
     }
 
     /// <summary>python: the architectures of DESIGN.md §6 written independently, and a safetensors reader written by hand (torch 1.13 has none).</summary>
@@ -245,4 +240,19 @@ internal static class ModelFiles
             return model.eval()
 
         """;
+}
+
+/// <summary>Forward hooks as IDisposable for <c>using</c> (TorchSharp's HookRemover only has remove()).</summary>
+internal static class TestHooks
+{
+    public static IDisposable Forward(nn.Module<Tensor, Tensor> module, Func<nn.Module<Tensor, Tensor>, Tensor, Tensor, Tensor?> hook)
+    {
+        var handle = module.register_forward_hook(hook);
+        return new Remover(handle.remove);
+    }
+
+    private sealed class Remover(Action remove) : IDisposable
+    {
+        public void Dispose() => remove();
+    }
 }

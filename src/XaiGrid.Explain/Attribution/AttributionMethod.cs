@@ -1,5 +1,7 @@
 using XaiGrid.Models.Architectures;
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
 
 namespace XaiGrid.Explain.Attribution;
 
@@ -70,7 +72,7 @@ public abstract class AttributionMethod
         foreach (var (start, count) in Chunks(inputs.size(0), maxBatch))
         {
             using var scope = torch.NewDisposeScope();
-            model.Logits(inputs.narrow(0, start, count)).argmax(1).data<long>().CopyTo(result, start);
+            model.Logits(inputs.narrow(0, start, count)).argmax(1).data<long>().CopyTo(result, (int)start);
         }
         return result;
     }

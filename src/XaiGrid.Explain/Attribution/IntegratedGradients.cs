@@ -1,5 +1,7 @@
 using XaiGrid.Models.Architectures;
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
 
 namespace XaiGrid.Explain.Attribution;
 
@@ -68,9 +70,9 @@ public sealed class IntegratedGradients(Classifier model, int steps = 50, Rieman
         var (t, _) = Prepare(inputs, targets, ids);
         var maps = Attribute(inputs, t, ids);
         using var scope = torch.NewDisposeScope();
-        var sums = maps.to(ScalarType.Float64).flatten(1).sum(1).data<double>();
-        var atInput = TargetScores(inputs, t, softmax: false).to(ScalarType.Float64).data<double>();
-        var atBaseline = TargetScores(torch.full_like(inputs, baseline), t, softmax: false).to(ScalarType.Float64).data<double>();
+        var sums = maps.to(ScalarType.Float64).flatten(1).sum(1).data<double>().ToArray();
+        var atInput = TargetScores(inputs, t, softmax: false).to(ScalarType.Float64).data<double>().ToArray();
+        var atBaseline = TargetScores(torch.full_like(inputs, baseline), t, softmax: false).to(ScalarType.Float64).data<double>().ToArray();
         return (maps, sums.Select((s, i) => s - (atInput[i] - atBaseline[i])).ToArray());
     }
 }

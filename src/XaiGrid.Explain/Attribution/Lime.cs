@@ -1,6 +1,8 @@
 using System.Buffers;
 using XaiGrid.Models.Architectures;
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
 
 namespace XaiGrid.Explain.Attribution;
 
@@ -65,8 +67,8 @@ public sealed class Lime(Classifier model, long window, long samples = 1000, dou
     {
         var (segmentOf, count) = Segments(x.shape[1..]);
         int n = (int)(end - start), segments = (int)count, width = segments + 2;
-        float[] uniform, input = x.contiguous().to(ScalarType.Float32).data<float>();
-        using (var draws = Seeds.Rows(SampleSeeds(id, start, end), Seeds.Draw.Uniform([count]))[0]) uniform = draws.data<float>();
+        float[] uniform, input = x.contiguous().to(ScalarType.Float32).data<float>().ToArray();
+        using (var draws = Seeds.Rows(SampleSeeds(id, start, end), Seeds.Draw.Uniform([count]))[0]) uniform = draws.data<float>().ToArray();
         // Pooled: a block's arrays are over the large-object threshold, and a new one per block kept the GC busy.
         var perturbed = ArrayPool<float>.Shared.Rent(n * input.Length);
         var terms = ArrayPool<double>.Shared.Rent(n * (segments + 1) * width);
@@ -79,9 +81,9 @@ public sealed class Lime(Classifier model, long window, long samples = 1000, dou
                     perturbed[r * input.Length + i] = input[i] * keep + (1 - keep) * (float)Baseline;
                 }
             float[] y;
-            using (var batch = torch.tensor<float>(perturbed.AsSpan(0, n * input.Length), [n, .. x.shape]))
+            using (var batch = Tensors.FromSpan<float>(perturbed.AsSpan(0, n * input.Length), [n, .. x.shape]))
             using (var scores = TargetScores(batch, Enumerable.Repeat(target, n).ToArray(), softmax: true))
-                y = scores.to(ScalarType.Float32).data<float>();
+                y = scores.to(ScalarType.Float32).data<float>().ToArray();
 
             var row = new double[width];
             for (int r = 0; r < n; r++)
@@ -97,7 +99,7 @@ public sealed class Lime(Classifier model, long window, long samples = 1000, dou
                 for (int a = 0; a <= segments; a++)
                     for (int b = 0; b < width; b++) terms[offset + a * width + b] = weight * row[a] * row[b];
             }
-            return torch.tensor<double>(terms.AsSpan(0, n * (segments + 1) * width), [n, segments + 1, width]);
+            return Tensors.FromSpan<double>(terms.AsSpan(0, n * (segments + 1) * width), [n, segments + 1, width]);
         }
         finally
         {
@@ -109,7 +111,7 @@ public sealed class Lime(Classifier model, long window, long samples = 1000, dou
     protected override Tensor Scale(Tensor mean, long[] inputShape)
     {
         var (segmentOf, count) = Segments(inputShape[1..]);
-        var statistics = mean.data<double>();
+        var statistics = mean.data<double>().ToArray();
         int m = (int)count + 1;
         var a = new double[m, m];
         var b = new double[m];

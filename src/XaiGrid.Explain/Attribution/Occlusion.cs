@@ -1,5 +1,7 @@
 using XaiGrid.Models.Architectures;
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
 
 namespace XaiGrid.Explain.Attribution;
 
@@ -42,7 +44,7 @@ public sealed class Occlusion : AttributionMethod
         var placements = Placements(size);
         var total = torch.zeros([1, .. size], ScalarType.Float64);
         var counts = torch.zeros([1, .. size], ScalarType.Float64);
-        double original = TargetScores(inputs, targets, softmax: false).item<double>();
+        double original = TargetScores(inputs, targets, softmax: false).ToDouble();
         foreach (var (start, count) in Chunks(placements.Count, MaxBatch))
         {
             using var inner = torch.NewDisposeScope();

@@ -1,4 +1,6 @@
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
 
 namespace XaiGrid.Explain.Attribution;
 
@@ -38,5 +40,5 @@ public sealed record Partial(long Id, long Start, long End, long[] Shape, double
     }
 
     internal static Partial FromTensor(long id, long start, long end, Tensor sum, long count) =>
-        new(id, start, end, sum.shape, sum.to(ScalarType.Float64).contiguous().data<double>(), count);
+        new(id, start, end, sum.shape, sum.to(ScalarType.Float64).contiguous().data<double>().ToArray(), count);
 }

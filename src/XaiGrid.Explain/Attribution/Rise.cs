@@ -1,6 +1,8 @@
 using XaiGrid.Models.Architectures;
-using XaiGrid.Torch;
-using F = XaiGrid.Torch.torch.nn.functional;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
+using F = TorchSharp.torch.nn.functional;
 
 namespace XaiGrid.Explain.Attribution;
 
@@ -33,8 +35,8 @@ public sealed class Rise(Classifier model, long n = 4000, long cells = 7, double
         var cell = size.Select(h => (h + Cells - 1) / Cells).ToArray();
         var draws = Seeds.Rows(SampleSeeds(id, start, end),
             [Seeds.Draw.Uniform(size.Select(_ => Cells).ToArray()), .. cell.Select(c => Seeds.Draw.Integers(0, c, [1]))]);
-        var mode = size.Length == 1 ? torch.nn.InterpolationMode.Linear : torch.nn.InterpolationMode.Bilinear;
-        var crop = F.interpolate(draws[0].lt(P1).to(ScalarType.Float32).unsqueeze(1), cell.Select(c => (Cells + 1) * c).ToArray(), mode, align_corners: false);
+        var mode = size.Length == 1 ? torch.InterpolationMode.Linear : torch.InterpolationMode.Bilinear;
+        var crop = F.interpolate(draws[0].lt(P1).to(ScalarType.Float32).unsqueeze(1), cell.Select(c => (Cells + 1) * c).ToArray(), mode: mode, align_corners: false);
         // Each mask's window [offset, offset + H) along each axis, gathered for all masks at once.
         for (int axis = 0; axis < size.Length; axis++)
         {

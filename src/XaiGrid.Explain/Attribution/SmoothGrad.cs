@@ -1,5 +1,7 @@
 using XaiGrid.Models.Architectures;
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
 
 namespace XaiGrid.Explain.Attribution;
 
@@ -16,7 +18,7 @@ public sealed class SmoothGrad(Classifier model, long n = 50, double sigma = 0.1
     protected override Tensor SampleTerms(Tensor x, long target, long id, long start, long end)
     {
         using var scope = torch.NewDisposeScope();
-        double std = Sigma * (x.max().item<double>() - x.min().item<double>());
+        double std = Sigma * (x.max().ToDouble() - x.min().ToDouble());
         var noise = Seeds.Rows(SampleSeeds(id, start, end), Seeds.Draw.Normal(x.shape, x.dtype))[0];
         var noisy = x.unsqueeze(0) + noise * std;
         var gradients = TargetGradients(noisy, Enumerable.Repeat(target, (int)(end - start)).ToArray());

@@ -1,5 +1,7 @@
 using XaiGrid.Models.Architectures;
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
 
 namespace XaiGrid.Explain.Compression;
 
@@ -10,13 +12,13 @@ namespace XaiGrid.Explain.Compression;
 public sealed class ChannelMask : IDisposable
 {
     private readonly Tensor mask;
-    private readonly torch.nn.RemovableHandle handle;
+    private readonly Action removeHook;
 
     public ChannelMask(Classifier model, string layer, IReadOnlyList<bool> keep)
     {
         var module = model.Layer(layer);
         mask = torch.tensor(keep.Select(k => k ? 1f : 0f).ToArray()).DetachFromDisposeScope();
-        handle = module.register_forward_hook((_, _, output) =>
+        var handle = module.register_forward_hook((_, _, output) =>
         {
             if (output.ndim < 2 || output.size(1) != keep.Count)
                 throw new InvalidOperationException(
@@ -25,11 +27,12 @@ public sealed class ChannelMask : IDisposable
             using var shaped = cast.view([1, keep.Count, .. Enumerable.Repeat(1L, (int)output.ndim - 2)]);
             return output * shaped;
         });
+        removeHook = handle.remove;
     }
 
     public void Dispose()
     {
-        handle.Dispose();
+        removeHook();
         mask.Dispose();
     }
 }

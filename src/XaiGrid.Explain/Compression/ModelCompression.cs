@@ -2,7 +2,9 @@ using XaiGrid.Explain.Attribution;
 using XaiGrid.Data;
 using XaiGrid.Explain.Influence;
 using XaiGrid.Models.Architectures;
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
 
 namespace XaiGrid.Explain.Compression;
 
@@ -88,7 +90,7 @@ public sealed class ModelCompression
         foreach (var (start, count) in AttributionMethod.Chunks(inputs.size(0), MaxBatch))
         {
             using var scope = torch.NewDisposeScope();
-            Model.call(inputs.narrow(0, start, count)).argmax(1).data<long>().CopyTo(result, start);
+            Model.call(inputs.narrow(0, start, count)).argmax(1).data<long>().CopyTo(result, (int)start);
         }
         return result;
     }

@@ -1,6 +1,8 @@
 using System.Text.Json;
 using XaiGrid.Models.Architectures;
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
 
 namespace XaiGrid.Explain.Evaluation;
 
@@ -31,7 +33,7 @@ public sealed class DropIncrease(Classifier model, double frac) : FaithfulnessMe
                 var flat = map.flatten(1);
                 // int(N * frac) as Python computes it: the float64 product truncated (10 * 0.7 -> 7, 100 * 0.29 -> 28).
                 long rank = (long)(flat.size(1) * keepFraction);
-                var threshold = flat.sort(1, descending: true).values.narrow(1, rank, 1);
+                var threshold = flat.sort(1, descending: true).Values.narrow(1, rank, 1);
                 var keep = flat.gt(threshold).view(map.shape).to(x.dtype);
                 var chunkTargets = t[(int)start..(int)(start + count)];
                 // The course's definition compares the model's float32 scores: two that both round to 1.0 are equal, where

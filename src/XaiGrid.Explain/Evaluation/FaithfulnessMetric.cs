@@ -2,7 +2,9 @@ using XaiGrid.Explain.Attribution;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using XaiGrid.Models.Architectures;
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
 
 namespace XaiGrid.Explain.Evaluation;
 
@@ -72,7 +74,7 @@ public abstract class FaithfulnessMetric(Classifier model)
             using var scope = torch.NewDisposeScope();
             var logits = Model.Logits(z.narrow(0, start, count)).to(precision);
             using var index = torch.tensor(targets[(int)start..(int)(start + count)]).unsqueeze(1);
-            torch.nn.functional.softmax(logits, 1).gather(1, index).to(ScalarType.Float64).data<double>().CopyTo(result, start);
+            torch.nn.functional.softmax(logits, 1).gather(1, index).to(ScalarType.Float64).data<double>().CopyTo(result, (int)start);
         }
         return result;
     }

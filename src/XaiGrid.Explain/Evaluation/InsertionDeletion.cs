@@ -1,7 +1,9 @@
 using System.Text.Json;
 using XaiGrid.Models.Architectures;
-using XaiGrid.Torch;
-using F = XaiGrid.Torch.torch.nn.functional;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
+using F = TorchSharp.torch.nn.functional;
 
 namespace XaiGrid.Explain.Evaluation;
 
@@ -47,7 +49,7 @@ public sealed class InsertionDeletion(Classifier model, InsertionDeletionMode mo
                 var flat = map.flatten(1);
                 long n = flat.size(1);
                 // rank[i, j]: where feature j of input i comes in decreasing map order.
-                var rank = flat.argsort(1, descending: true, stable: true).argsort(1);
+                var rank = flat.sort(1, descending: true, stable: true).Indices.argsort(1);
                 var changedCounts = torch.tensor(Enumerable.Range(0, points).Select(k => k * n / Steps).ToArray()).view(1, points, 1);
                 var changed = rank.unsqueeze(1).lt(changedCounts).view([count, points, .. map.shape[1..]]);
                 var baseline = BlurSigma is { } sigma ? GaussianBlur(x, sigma) : torch.full_like(x, Baseline);
@@ -92,13 +94,13 @@ public sealed class InsertionDeletion(Classifier model, InsertionDeletionMode mo
         Tensor blurred;
         if (x.ndim == 3)
         {
-            var padded = F.pad(x, [radius, radius], torch.nn.PaddingMode.Replicate);
+            var padded = F.pad(x, [radius, radius], PaddingModes.Replicate);
             blurred = F.conv1d(padded, kernel.view(1, 1, -1).repeat(channels, 1, 1), groups: channels);
         }
         else
         {
             // Separable: along the width, then along the height.
-            var padded = F.pad(x, [radius, radius, radius, radius], torch.nn.PaddingMode.Replicate);
+            var padded = F.pad(x, [radius, radius, radius, radius], PaddingModes.Replicate);
             var rows = F.conv2d(padded, kernel.view(1, 1, 1, -1).repeat(channels, 1, 1, 1), groups: channels);
             blurred = F.conv2d(rows, kernel.view(1, 1, -1, 1).repeat(channels, 1, 1, 1), groups: channels);
         }

@@ -1,4 +1,6 @@
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
 
 namespace XaiGrid.Explain.Influence;
 
@@ -18,14 +20,14 @@ public static class ChannelScores
             throw new ArgumentException($"influence maps are (N, C, ...), got shape [{string.Join(", ", influence.shape)}]", nameof(influence));
         if (influence.ndim == 2) return influence.alias();
         using var flat = influence.flatten(2);
-        return reduction == ChannelReduction.Max ? flat.amax(2) : flat.mean(2);
+        return reduction == ChannelReduction.Max ? flat.amax([2]) : flat.mean([2]);
     }
 
     /// <summary>The channel scores of one influence map (C, ...), as float64 values.</summary>
     public static double[] Of(Tensor influence, ChannelReduction reduction = ChannelReduction.Max)
     {
         using var scope = torch.NewDisposeScope();
-        return Reduce(influence.unsqueeze(0), reduction)[0].to(ScalarType.Float64).contiguous().data<double>();
+        return Reduce(influence.unsqueeze(0), reduction)[0].to(ScalarType.Float64).contiguous().data<double>().ToArray();
     }
 
     /// <summary>Every channel, highest score first; equal scores keep the lower channel first.</summary>

@@ -1,6 +1,8 @@
 using XaiGrid.Explain.Attribution;
 using XaiGrid.Models.Architectures;
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
 
 namespace XaiGrid.Explain.Influence;
 
@@ -64,7 +66,7 @@ public sealed class ChannelVisualization(Classifier model, string layer, int ste
         try
         {
             using var scope = torch.NewDisposeScope();
-            var sums = maps.to(ScalarType.Float64).flatten(1).sum(1).data<double>();
+            var sums = maps.to(ScalarType.Float64).flatten(1).sum(1).data<double>().ToArray();
             var atInput = ChannelActivation(inputs, channel);
             var atBaseline = ChannelActivation(torch.full_like(inputs, path.Baseline), channel);
             return (maps, sums.Select((s, i) => s - (atInput[i] - atBaseline[i])).ToArray());
@@ -83,7 +85,7 @@ public sealed class ChannelVisualization(Classifier model, string layer, int ste
         using var z = Sliced.Activations(inputs);
         using var a = Activation(z, channel);
         using var values = a.to(ScalarType.Float64);
-        return values.data<double>();
+        return values.data<double>().ToArray();
     }
 
     /// <summary>The sum over positions of one channel of layer outputs (n, C, ...): (n).</summary>

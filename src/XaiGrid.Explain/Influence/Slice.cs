@@ -1,5 +1,7 @@
 using XaiGrid.Models.Architectures;
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
 
 namespace XaiGrid.Explain.Influence;
 
@@ -10,7 +12,7 @@ namespace XaiGrid.Explain.Influence;
 /// </summary>
 public sealed class Slice
 {
-    private readonly torch.nn.Module module;
+    private readonly nn.Module<Tensor, Tensor> module;
 
     public Slice(Classifier model, string layer, int maxBatch = 128)
     {
@@ -84,7 +86,7 @@ public sealed class Slice
     {
         Tensor? captured = null;
         int calls = 0;
-        using var handle = module.register_forward_hook((_, _, output) =>
+        var handle = module.register_forward_hook((_, _, output) =>
         {
             if (calls++ > 0) return null;
             // The hook's output belongs to the call (see register_forward_hook): keep a handle of our own.
@@ -104,6 +106,10 @@ public sealed class Slice
             logits?.Dispose();
             captured?.Dispose();
             throw;
+        }
+        finally
+        {
+            handle.remove();
         }
     }
 

@@ -1,7 +1,9 @@
 using XaiGrid.Explain.Attribution;
 using XaiGrid.Models.Architectures;
-using XaiGrid.Torch;
-using XaiGrid.Torch.Modules;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
+using TorchSharp.Modules;
 
 namespace XaiGrid.Explain.Sanity;
 
@@ -18,7 +20,8 @@ public sealed class SanityCheck(Classifier model, Func<Classifier, AttributionMe
 {
     /// <summary>The names of the layers the cascade randomizes, in forward order.</summary>
     public IReadOnlyList<string> ParametrizedLayers =>
-        model.named_modules().Where(m => m.name.Length > 0 && m.module.named_parameters(recurse: false).Any()).Select(m => m.name).ToList();
+        // LayerNames is PyTorch's depth-first order; TorchSharp's named_modules() lists all children before any grandchild.
+        model.LayerNames.Where(name => model.Layer(name).named_parameters(recurse: false).Any()).ToList();
 
     /// <summary>
     /// Runs the cascade on <paramref name="inputs"/>. The targets (given, or the trained model's predictions) stay the
@@ -33,14 +36,10 @@ public sealed class SanityCheck(Classifier model, Func<Classifier, AttributionMe
         targets ??= trainedMethod.Predict(inputs);
         var trained = Flatten(trainedMethod.Attribute(inputs, targets, ids));
 
-        var saved = model.state_dict();
+        // state_dict() holds the model's own tensors: keep copies to restore.
+        var saved = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
         try
         {
-            foreach (var key in saved.Keys.ToList())
-            {
-                using var shared = saved[key];
-                saved[key] = shared.clone();
-            }
             var results = new List<SanityLayerResult>();
             for (int i = layers.Count - 1; i >= 0; i--)
             {
@@ -64,8 +63,9 @@ public sealed class SanityCheck(Classifier model, Func<Classifier, AttributionMe
         using var noGrad = torch.no_grad();
         switch (model.Layer(layer))
         {
-            case Convolution conv: conv.reset_parameters(generator); break;
-            case Linear linear: linear.reset_parameters(generator); break;
+            case Conv1d conv: Init.reset_parameters(conv.weight!, conv.bias, generator); break;
+            case Conv2d conv: Init.reset_parameters(conv.weight!, conv.bias, generator); break;
+            case Linear linear: Init.reset_parameters(linear.weight!, linear.bias, generator); break;
             case var other:
                 throw new NotSupportedException(
                     $"the sanity check re-initializes Conv and Linear layers; layer '{layer}' of {model.Arch} is a {other.GetType().Name}");
@@ -80,7 +80,7 @@ public sealed class SanityCheck(Classifier model, Func<Classifier, AttributionMe
             using var scope = torch.NewDisposeScope();
             var values = (absolute ? maps.abs() : maps).to(ScalarType.Float64).flatten(1).contiguous();
             long n = values.size(0), m = values.size(1);
-            var all = values.data<double>();
+            var all = values.data<double>().ToArray();
             return Enumerable.Range(0, (int)n).Select(i => all.AsSpan((int)(i * m), (int)m).ToArray()).ToArray();
         }
     }

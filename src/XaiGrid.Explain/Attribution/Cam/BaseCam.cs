@@ -1,6 +1,8 @@
 using XaiGrid.Models.Architectures;
-using XaiGrid.Torch;
-using F = XaiGrid.Torch.torch.nn.functional;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
+using F = TorchSharp.torch.nn.functional;
 
 namespace XaiGrid.Explain.Attribution.Cam;
 
@@ -41,8 +43,8 @@ public abstract class BaseCam : AttributionMethod
         var weights = ChannelWeights(a, g);
         long[] channelShape = [.. weights.shape, .. Enumerable.Repeat(1L, (int)a.ndim - 2)];
         var cam = (weights.view(channelShape) * a).sum(1, keepdim: true).relu();
-        var mode = inputs.ndim == 3 ? torch.nn.InterpolationMode.Linear : torch.nn.InterpolationMode.Bilinear;
-        var map = F.interpolate(cam, inputs.shape[2..], mode, align_corners: false);
+        var mode = inputs.ndim == 3 ? torch.InterpolationMode.Linear : torch.InterpolationMode.Bilinear;
+        var map = F.interpolate(cam, inputs.shape[2..], mode: mode, align_corners: false);
         return scope.MoveToOuter(map.to(ScalarType.Float32));
     }
 
