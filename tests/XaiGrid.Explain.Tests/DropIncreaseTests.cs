@@ -203,9 +203,12 @@ public class DropIncreaseAgainstPyTorchTests(TrainedMnist1DCnn trained, ITestOut
 
         var result = metric.Evaluate(x, maps, targets);
 
-        // Our explanation passes run a oneDNN program whose float32 sums differ from PyTorch's in the last bits, so an
-        // item decides "increase" alike on both sides unless its O and Y are within that rounding of each other.
-        const double Rounding = 1e-6;
+        // libtorch 2.10's float32 conv/linear kernels round differently from python3-torch 1.13's: on this test set the
+        // logits differ by up to 9.5e-6 (a few ulps of logits around 10-20; in float64 both agree to 2e-14, so it is the
+        // same network), which softmax turns into Y up to 1.10e-6 (37 float32 ulps) and O up to 7.5e-7 apart. The
+        // tolerance was 1e-6 (the oneDNN program's rounding) and is 2e-6 now. An item decides "increase" alike on both
+        // sides unless its O and Y are within that rounding of each other.
+        const double Rounding = 2e-6;
         var items = result.Items;
         Assert.All(items.Select((item, i) => (item, i)), p =>
         {

@@ -84,16 +84,9 @@ public class GradientTests(PyTorchAttributions reference, ITestOutputHelper outp
         using var generator = new torch.Generator(8);
         var model = new Mnist1DLogistic(generator: generator);
         var x = torch.randn([5, 1, 40], generator: generator);
-        var state = model.state_dict();
-        try
-        {
-            var w = state["linear.weight"].data<float>().ToArray();
-            return (model, x, Enumerable.Range(0, 10).Select(c => w[(c * 40)..((c + 1) * 40)]).ToArray());
-        }
-        finally
-        {
-            foreach (var t in state.Values) t.Dispose();
-        }
+        // state_dict() holds the model's own tensors: not ours to dispose.
+        var w = model.state_dict()["linear.weight"].data<float>().ToArray();
+        return (model, x, Enumerable.Range(0, 10).Select(c => w[(c * 40)..((c + 1) * 40)]).ToArray());
     }
 
     [Fact]
@@ -134,9 +127,7 @@ public class GradientTests(PyTorchAttributions reference, ITestOutputHelper outp
         using (x)
         using (var maps = new Gradient(model) { MaxBatch = 2 }.Attribute(x))
         {
-            var state = model.state_dict();
-            var bias = state["linear.bias"].data<float>().ToArray();
-            foreach (var t in state.Values) t.Dispose();
+            var bias = model.state_dict()["linear.bias"].data<float>().ToArray();
             var inputs = x.data<float>().ToArray();
             var values = maps.data<float>().ToArray();
             for (int i = 0; i < 5; i++)

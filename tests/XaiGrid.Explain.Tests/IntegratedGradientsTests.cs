@@ -105,9 +105,7 @@ public class IntegratedGradientsTests(PyTorchAttributions reference, TrainedMnis
         using var x = torch.randn([3, 1, 40], generator: generator);
         long[] targets = [4, 0, 4];
         using var maps = new IntegratedGradients(model, steps: 7, rule: rule, baseline: baseline).Attribute(x, targets);
-        var state = model.state_dict();
-        var w = state["linear.weight"].data<float>().ToArray();
-        foreach (var t in state.Values) t.Dispose();
+        var w = model.state_dict()["linear.weight"].data<float>().ToArray();
         var inputs = x.data<float>().ToArray();
         var expected = Enumerable.Range(0, 120).Select(e => (inputs[e] - baseline) * w[targets[e / 40] * 40 + e % 40]).ToArray();
         using var expectedMaps = torch.tensor(expected, [3, 1, 40]);

@@ -24,10 +24,8 @@ public class SanityCheckTests(TrainedMnist1DCnn trained, ITestOutputHelper outpu
 {
     private static Dictionary<string, double[]> Weights(Classifier model)
     {
-        var state = model.state_dict();
-        var values = state.ToDictionary(kv => kv.Key, kv => TestData.Values(kv.Value));
-        foreach (var t in state.Values) t.Dispose();
-        return values;
+        // state_dict() holds the model's own tensors: not ours to dispose.
+        return model.state_dict().ToDictionary(kv => kv.Key, kv => TestData.Values(kv.Value));
     }
 
     private void Print(string label, SanityCheckResult result) =>
