@@ -88,10 +88,11 @@ public sealed class Slice
         int calls = 0;
         var handle = module.register_forward_hook((_, _, output) =>
         {
-            if (calls++ > 0) return null;
+            // Returning null keeps the output (TorchSharp's hook delegate is declared non-nullable).
+            if (calls++ > 0) return null!;
             // The hook's output belongs to the call (see register_forward_hook): keep a handle of our own.
             captured = output.alias().DetachFromDisposeScope();
-            return null;
+            return null!;
         });
         Tensor? logits = null;
         try
