@@ -77,7 +77,7 @@ public sealed unsafe class NetworkProgram : IDisposable
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or InvalidOperationException)
         {
-            Console.Error.WriteLine($"warning: oneDNN (libdnnl.so.2, Debian package libdnnl2) is not usable ({e.Message}); " +
+            Console.Error.WriteLine($"warning: oneDNN (libdnnl.so.2, Debian package libdnnl2) is not usable ({e.Message.Split('\n')[0].Trim()}); " +
                                     "explanation passes of 1-D networks run through autograd, which is slower");
             return IntPtr.Zero;
         }
