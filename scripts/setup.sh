@@ -6,7 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(python3-torch python3-numpy "$@")
+# libdnnl2: oneDNN's runtime (libdnnl.so.2), which the 1-D explanation fast path (Models/Programs) calls; without it those
+# passes run through autograd.
+packages=(libdnnl2 python3-torch python3-numpy "$@")
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

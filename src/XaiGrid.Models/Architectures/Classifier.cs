@@ -1,6 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 using TorchSharp.Modules;
+using XaiGrid.Models.Programs;
 
 namespace XaiGrid.Models.Architectures;
 
@@ -71,9 +72,51 @@ public abstract class Classifier : nn.Module<Tensor, Tensor>
     /// <summary>Whether a per-item shape other than <see cref="InputShape"/> works (e.g. any image size after global pooling).</summary>
     protected virtual bool AcceptsSize(long[] itemShape) => false;
 
+    /// <summary>
+    /// The network as a straight line of steps, when it is one (null otherwise). Architectures that give it run it as
+    /// their forward (<see cref="ProgramStep.Run"/>), and explanation passes of 1-D ones (<see cref="Logits"/>,
+    /// <see cref="Backward"/>) run it as a oneDNN <see cref="NetworkProgram"/>.
+    /// </summary>
+    protected virtual IReadOnlyList<ProgramStep>? Steps => null;
+
+    /// <summary>Whether explanation passes may run the oneDNN program (tests and benchmarks turn it off to compare).</summary>
+    public bool UseProgram { get; set; } = true;
+
+    private readonly Lock programLock = new();
+    private NetworkProgram? program;
+    private bool compiled;
+
+    /// <summary>
+    /// The oneDNN program, when it computes exactly what the modules would: the network is a straight line of steps
+    /// the program supports (1-D), it runs in eval mode on float32 CPU input, and no forward hook (a channel mask,
+    /// say) is registered on the network or a step's module.
+    /// </summary>
+    private NetworkProgram? ProgramFor(Tensor x)
+    {
+        if (!UseProgram || training || x.dtype != ScalarType.Float32 || x.device_type != DeviceType.CPU || x.ndim != 3) return null;
+        var steps = Steps;
+        if (steps is null) return null;
+        lock (programLock)
+        {
+            if (!compiled)
+            {
+                program = NetworkProgram.TryCompile(steps, InputShape.Length + 1);
+                compiled = true;
+            }
+        }
+        if (program is null || ModuleHooks.Any(this)) return null;
+        foreach (var step in steps)
+            if (step.Module is { } module && ModuleHooks.Any(module)) return null;
+        return program;
+    }
+
+    /// <summary>Whether <see cref="Logits"/> and <see cref="Backward"/> run <paramref name="x"/> as the oneDNN program.</summary>
+    public bool RunsAsProgram(Tensor x) => ProgramFor(x) is not null;
+
     /// <summary>The logits of a batch, without gradients.</summary>
     public Tensor Logits(Tensor x)
     {
+        if (ProgramFor(x)?.TryForward(x) is { } logits) return logits;
         using var noGrad = torch.no_grad();
         return call(x);
     }
@@ -86,7 +129,22 @@ public abstract class Classifier : nn.Module<Tensor, Tensor>
     {
         if (seed.ndim != 2 || seed.size(0) != x.size(0) || seed.size(1) != NumClasses)
             throw new ArgumentException($"dQ/dlogits must be ({x.size(0)}, {NumClasses}), got [{string.Join(", ", seed.shape)}]");
+        if (ProgramFor(x) is { } p && (layer is null || p.HasLayer(layer)) && p.TryBackward(x, seed, layer, out var result))
+            return result;
         return BackwardThroughModules(x, seed, layer);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            lock (programLock)
+            {
+                program?.Dispose();
+                program = null;
+            }
+        }
+        base.Dispose(disposing);
     }
 
     private (Tensor logits, Tensor? activation, Tensor gradient) BackwardThroughModules(Tensor x, Tensor seed, string? layer)

@@ -1,5 +1,6 @@
 using TorchSharp;
 using TorchSharp.Modules;
+using XaiGrid.Models.Programs;
 using XaiGrid.TorchExtras;
 using static TorchSharp.torch;
 
@@ -27,14 +28,18 @@ public sealed class CourseCnn1D : Classifier
         register_module("conv2", conv2);
         register_module("conv3", conv3);
         register_module("linear", linear);
+        steps =
+        [
+            ProgramStep.Of("conv1", conv1), ProgramStep.Relu,
+            ProgramStep.Of("conv2", conv2), ProgramStep.Relu,
+            ProgramStep.Of("conv3", conv3), ProgramStep.Relu,
+            ProgramStep.Flatten, ProgramStep.Of("linear", linear),
+        ];
     }
 
-    public override Tensor forward(Tensor input)
-    {
-        using var scope = NewDisposeScope();
-        var h = conv1.call(input).relu();
-        h = conv2.call(h).relu();
-        h = conv3.call(h).relu();
-        return scope.MoveToOuter(linear.call(h.flatten(1)));
-    }
+    private readonly ProgramStep[] steps;
+
+    protected override IReadOnlyList<ProgramStep> Steps => steps;
+
+    public override Tensor forward(Tensor input) => ProgramStep.Run(steps, input);
 }

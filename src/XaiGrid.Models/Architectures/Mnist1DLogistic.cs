@@ -1,5 +1,6 @@
 using TorchSharp;
 using TorchSharp.Modules;
+using XaiGrid.Models.Programs;
 using XaiGrid.TorchExtras;
 using static TorchSharp.torch;
 
@@ -15,11 +16,12 @@ public sealed class Mnist1DLogistic : Classifier
     {
         linear = Init.reset_parameters(nn.Linear(40, numClasses), generator);
         register_module("linear", linear);
+        steps = [ProgramStep.Flatten, ProgramStep.Of("linear", linear)];
     }
 
-    public override Tensor forward(Tensor input)
-    {
-        using var flat = input.flatten(1);
-        return linear.call(flat);
-    }
+    private readonly ProgramStep[] steps;
+
+    protected override IReadOnlyList<ProgramStep> Steps => steps;
+
+    public override Tensor forward(Tensor input) => ProgramStep.Run(steps, input);
 }

@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using TorchSharp;
 using XaiGrid.TorchExtras;
 using static TorchSharp.torch;
+using XaiGrid.Models.Programs;
 using XaiGrid.Models.Yaml;
 using YamlDotNet.RepresentationModel;
 
@@ -33,6 +34,11 @@ public sealed class YamlModel : Classifier
     private readonly List<nn.Module<Tensor, Tensor>> layers = new();
 
     private YamlModel(string name, long[] inputShape, int numClasses) : base(name, inputShape, numClasses) { }
+
+    private readonly List<ProgramStep> steps = new();
+
+    /// <summary>Every layer as a step: the oneDNN program runs lists of conv1d, relu, flatten, linear and dropout.</summary>
+    protected override IReadOnlyList<ProgramStep> Steps => steps;
 
     public override Tensor forward(Tensor input)
     {
@@ -100,6 +106,7 @@ public sealed class YamlModel : Classifier
                     }
                     model.register_module(layerName, layer);
                     model.layers.Add(layer);
+                    model.steps.Add(ProgramStep.Of(layerName, layer));
                     using var probe = torch.zeros(shape);
                     model.eval();
                     try
