@@ -118,8 +118,17 @@ public abstract class Classifier : nn.Module<Tensor, Tensor>
     {
         if (ProgramFor(x)?.TryForward(x) is { } logits) return logits;
         using var noGrad = torch.no_grad();
-        return call(x);
+        if (x.dim() != 4) return call(x);
+        using var nhwc = ChannelsLast(x);
+        return call(nhwc);
     }
+
+    /// <summary>
+    /// An image batch with channels-last strides (same NCHW shape): libtorch's oneDNN convolutions keep that layout
+    /// through the network, and vgg7's explanation passes ran 1.4x to 1.8x faster than in NCHW at 1 thread (gradient 74.7
+    /// -> 47.1 ms per tile). Maps agree to float rounding, except where max pooling breaks a tie the other way.
+    /// </summary>
+    private static Tensor ChannelsLast(Tensor x) => x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
 
     /// <summary>
     /// The logits, and dQ/dx for Q = sum over rows r and classes k of seed[r, k] S_k(x_r) (seed (N, K)); with
@@ -165,11 +174,11 @@ public abstract class Classifier : nn.Module<Tensor, Tensor>
         });
         try
         {
-            var logits = call(input);
+            var logits = call(input.dim() == 4 ? ChannelsLast(input) : input);
             if (layer is not null && calls != 1)
                 throw new InvalidOperationException($"layer '{layer}' of {Arch} ran {calls} times in one forward pass; it must run exactly once");
             var q = (logits * seed.to(logits.dtype)).sum();
-            var gradient = torch.autograd.grad([q], [captured ?? input])[0]!;
+            var gradient = torch.autograd.grad([q], [captured ?? input])[0]!.contiguous();
             return (scope.MoveToOuter(logits.detach()), captured is null ? null : scope.MoveToOuter(captured.detach()), scope.MoveToOuter(gradient));
         }
         finally
