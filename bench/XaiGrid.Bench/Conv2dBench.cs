@@ -1,4 +1,6 @@
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
 using F = XaiGrid.Torch.torch.nn.functional;
 
 namespace XaiGrid.Bench;

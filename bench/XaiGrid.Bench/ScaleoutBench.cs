@@ -3,7 +3,9 @@ using XaiGrid.Orchestration.Cluster;
 using XaiGrid.Orchestration.Coordination;
 using XaiGrid.Store;
 using XaiGrid.Testing;
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
 
 namespace XaiGrid.Bench;
 

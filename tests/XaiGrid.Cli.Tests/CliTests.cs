@@ -191,7 +191,7 @@ public class CliTests(SmallMnist1D data) : IClassFixture<SmallMnist1D>
         var weights = dir.File("mlp.safetensors");
         var inputs = dir.File("x.npy");
         using (var mlp = ModelZoo.Create("mnist1d-mlp")) Trainer.SaveWeights(weights, mlp);
-        using (var x = Torch.torch.zeros([4, 1, 40])) Torch.torch.numpy.save(inputs, x);
+        using (var x = torch.zeros([4, 1, 40])) Npy.save(inputs, x);
         var maps = dir.File("maps.npy");
         var run = Cli.Run("explain", "--arch", "mnist1d-cnn", "--weights", weights, "--inputs", inputs, "--method", "gradient", "--out", maps);
         var line = AssertOneErrorLine(run);
