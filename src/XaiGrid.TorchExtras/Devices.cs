@@ -13,29 +13,32 @@ public static class Devices
 {
     public const string Allowed = "cpu, cuda or cuda:N";
 
-    /// <summary>The device <paramref name="text"/> names; <paramref name="option"/> (e.g. "--device") names the source in errors.</summary>
-    public static Device Parse(string text, string option = "--device")
+    /// <summary>
+    /// The device <paramref name="text"/> names (case-insensitive, as the old binding's Device.Parse); the error starts with
+    /// <paramref name="option"/> (e.g. "--device") when given, a configuration loader adds the key's line and column instead.
+    /// </summary>
+    public static Device Parse(string text, string? option = null)
     {
-        var t = text.Trim();
+        var t = text.Trim().ToLowerInvariant();
         if (t == "cpu") return torch.CPU;
         if (t == "cuda") return new Device(DeviceType.CUDA, 0);
         if (t.StartsWith("cuda:", StringComparison.Ordinal)
             && int.TryParse(t.AsSpan(5), NumberStyles.None, CultureInfo.InvariantCulture, out var index))
             return new Device(DeviceType.CUDA, index);
-        throw new ArgumentException($"{option}: '{text}' is not a device; use {Allowed}");
+        throw new ArgumentException((option is null ? "" : option + ": ") + $"unknown device '{text}': expected {Allowed}");
     }
 
     /// <summary>The canonical name of a parsed device: cpu or cuda:N.</summary>
     public static string Name(Device device) => device.type == DeviceType.CPU ? "cpu" : $"cuda:{Math.Max(device.index, 0)}";
 
     /// <summary><see cref="Parse"/>, then an error naming <paramref name="option"/> when this process cannot use the device.</summary>
-    public static Device Resolve(string text, string option = "--device")
+    public static Device Resolve(string text, string option)
     {
         var device = Parse(text, option);
         if (device.type == DeviceType.CPU) return device;
         if (!torch.cuda.is_available())
             throw new NotSupportedException(
-                $"{option} {Name(device)}: CUDA is not available to this process (the CPU build of libtorch, or no GPU or driver); use --device cpu or a TorchBackend=cuda build on a machine with a GPU");
+                $"{option} {Name(device)}: CUDA is not available to this process (the CPU build of libtorch, or no GPU or driver); use cpu, or a TorchBackend=cuda build on a machine with a GPU");
         int count = torch.cuda.device_count();
         if (device.index >= count)
             throw new NotSupportedException($"{option} {Name(device)}: this machine has {count} CUDA device(s) (cuda:0 to cuda:{count - 1})");

@@ -63,8 +63,8 @@ public sealed class FigureContentTests(StoreFixture store)
     public void AnOverlayPixelIsTheAlphaBlendOfTheTileAndTheColormappedMap(float alpha)
     {
         using var generator = new torch.Generator(7);
-        using var tile = torch.rand([3, 4, 5], generator);
-        using var map = torch.randn([4, 5], generator);
+        using var tile = torch.rand([3, 4, 5], generator: generator);
+        using var map = torch.randn([4, 5], generator: generator);
         var t = tile.data<float>().ToArray();
         var m = map.data<float>().ToArray().Select(v => (double)v).ToArray();
         var jet = new ScottPlot.Colormaps.Jet();

@@ -115,7 +115,7 @@ public static partial class ClusterSettingsLoader
             device = r.String(deviceNode, "device");
             try
             {
-                device = Devices.Name(Devices.Parse(device, "worker.device"));
+                device = Devices.Name(Devices.Parse(device));
             }
             catch (ArgumentException e)
             {
