@@ -2,7 +2,9 @@ using System.Diagnostics;
 using XaiGrid.Data;
 using XaiGrid.Explain;
 using XaiGrid.Models.Architectures;
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
 
 namespace XaiGrid.Bench;
 
@@ -118,9 +120,9 @@ public static class ExplainBench
                 using var labels = data.Labels.narrow(0, 0, count);
                 string folder = Path.Combine(exported, m.Method);
                 Directory.CreateDirectory(folder);
-                torch.numpy.save(Path.Combine(folder, "inputs.npy"), inputs);
-                torch.numpy.save(Path.Combine(folder, "labels.npy"), labels);
-                long[] targets = labels.data<long>();
+                Npy.save(Path.Combine(folder, "inputs.npy"), inputs);
+                Npy.save(Path.Combine(folder, "labels.npy"), labels);
+                long[] targets = labels.data<long>().ToArray();
                 var method = MethodCatalog.Create(model, m.Method, m.Parameters, MaxBatch);
 
                 void Rep()

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Text.Json;
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
 
 namespace XaiGrid.Bench;
 

@@ -3,7 +3,9 @@ using XaiGrid.Orchestration.Cluster;
 using XaiGrid.Orchestration.Coordination;
 using XaiGrid.Store;
 using XaiGrid.Testing;
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
 
 namespace XaiGrid.Bench;
 
@@ -123,8 +125,8 @@ public static class ScaleoutBench
         {
             using var scope = torch.NewDisposeScope();
             using var generator = new torch.Generator(0);
-            var x = torch.randn([500, 25, 40], generator);
-            var w = torch.randn([25, 25, 3], generator);
+            var x = torch.randn([500, 25, 40], generator: generator);
+            var w = torch.randn([25, 25, 3], generator: generator);
             for (int i = 0; i < 400; i++)
             {
                 using var step = torch.NewDisposeScope();

@@ -1,8 +1,10 @@
 using System.Globalization;
 using XaiGrid.Data;
 using XaiGrid.Models.Architectures;
-using XaiGrid.Torch;
-using F = XaiGrid.Torch.torch.nn.functional;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
+using F = TorchSharp.torch.nn.functional;
 
 namespace XaiGrid.Bench;
 
@@ -63,8 +65,8 @@ public static class TrainBench
             {
                 // HMT tiles are decoded by ImageSharp on our side; the python side reads our tensors, so both train on the same pixels.
                 exported = pythonData = Directory.CreateTempSubdirectory("xaigrid-bench-").FullName;
-                torch.numpy.save(Path.Combine(exported, "inputs.npy"), train.Inputs);
-                torch.numpy.save(Path.Combine(exported, "labels.npy"), train.Labels);
+                Npy.save(Path.Combine(exported, "inputs.npy"), train.Inputs);
+                Npy.save(Path.Combine(exported, "labels.npy"), train.Labels);
             }
 
             using var generator = new torch.Generator(0);
@@ -84,7 +86,7 @@ public static class TrainBench
                     scope.Attach(inputs, labels);
                     var logits = model.call(inputs);
                     var loss = F.cross_entropy(logits, labels);
-                    double value = loss.item<double>();
+                    double value = loss.ToDouble();
                     if (!double.IsFinite(value)) throw new InvalidOperationException($"{s.Arch}: loss {value} at step {step}");
                     optimizer.zero_grad();
                     loss.backward();

@@ -83,7 +83,7 @@ public sealed class DataLoader
         var order = CachedOrder(epoch);
         long start = index * BatchSize;
         var positions = order.AsSpan((int)start, (int)Math.Min(BatchSize, order.Length - start)).ToArray();
-        using var indices = torch.tensor(positions);
+        using var indices = torch.tensor(positions, device: data.Inputs.device);
         var inputs = data.Inputs.index_select(0, indices);
         var labels = data.Labels.index_select(0, indices);
         if (Augmentation.Any)

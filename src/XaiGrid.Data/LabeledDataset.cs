@@ -42,12 +42,17 @@ public sealed class LabeledDataset : IDisposable
     /// <summary>The items at <paramref name="indices"/> (positions in this dataset), as a new dataset.</summary>
     public LabeledDataset Subset(long[] indices)
     {
-        using var index = torch.tensor(indices);
+        using var index = torch.tensor(indices, device: Inputs.device);
         return new LabeledDataset(Inputs.index_select(0, index), Labels.index_select(0, index), ClassNames,
             indices.Select(i => Ids[i]).ToArray());
     }
 
-    public long[] LabelArray() => Labels.data<long>().ToArray();
+    public long[] LabelArray()
+    {
+        if (Labels.device_type == DeviceType.CPU) return Labels.data<long>().ToArray();
+        using var cpu = Labels.cpu();
+        return cpu.data<long>().ToArray();
+    }
 
     public void Dispose()
     {

@@ -3,7 +3,9 @@ using XaiGrid.Report.Figures;
 using XaiGrid.Report.Output;
 using XaiGrid.Report.Tables;
 using XaiGrid.Store;
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
 
 namespace XaiGrid.Report;
 

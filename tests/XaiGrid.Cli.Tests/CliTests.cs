@@ -1,4 +1,6 @@
 using System.Globalization;
+using TorchSharp;
+using XaiGrid.TorchExtras;
 using System.Text.Json;
 using XaiGrid.Data;
 using XaiGrid.Models.Architectures;
@@ -191,11 +193,12 @@ public class CliTests(SmallMnist1D data) : IClassFixture<SmallMnist1D>
         var weights = dir.File("mlp.safetensors");
         var inputs = dir.File("x.npy");
         using (var mlp = ModelZoo.Create("mnist1d-mlp")) Trainer.SaveWeights(weights, mlp);
-        using (var x = Torch.torch.zeros([4, 1, 40])) Torch.torch.numpy.save(inputs, x);
+        using (var x = torch.zeros([4, 1, 40])) Npy.save(inputs, x);
         var maps = dir.File("maps.npy");
         var run = Cli.Run("explain", "--arch", "mnist1d-cnn", "--weights", weights, "--inputs", inputs, "--method", "gradient", "--out", maps);
         var line = AssertOneErrorLine(run);
-        Assert.StartsWith($"error: {weights} does not match the model: ", line);
+        // WeightFiles.Apply (the TorchSharp port) names the architecture where the old loader said "the model".
+        Assert.StartsWith($"error: {weights} does not match mnist1d-cnn: ", line);
         Assert.Contains("missing keys: conv1.weight", line);
         Assert.Matches("unexpected keys: .*linear1.weight", line);
         Assert.False(File.Exists(maps));

@@ -6,7 +6,9 @@ using SixLabors.ImageSharp.PixelFormats;
 using XaiGrid.Report.Data;
 using XaiGrid.Report.Figures;
 using XaiGrid.Store;
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
 using Image = SixLabors.ImageSharp.Image;
 
 namespace XaiGrid.Report.Tests;
@@ -61,10 +63,10 @@ public sealed class FigureContentTests(StoreFixture store)
     public void AnOverlayPixelIsTheAlphaBlendOfTheTileAndTheColormappedMap(float alpha)
     {
         using var generator = new torch.Generator(7);
-        using var tile = torch.rand([3, 4, 5], generator);
-        using var map = torch.randn([4, 5], generator);
-        var t = tile.data<float>();
-        var m = map.data<float>().Select(v => (double)v).ToArray();
+        using var tile = torch.rand([3, 4, 5], generator: generator);
+        using var map = torch.randn([4, 5], generator: generator);
+        var t = tile.data<float>().ToArray();
+        var m = map.data<float>().ToArray().Select(v => (double)v).ToArray();
         var jet = new ScottPlot.Colormaps.Jet();
         var scale = ColorScale.Over(jet, m);
         Assert.Equal((m.Min(), m.Max()), (scale.Lo, scale.Hi));

@@ -1,5 +1,8 @@
+using System.Runtime.InteropServices;
 using Spectre.Console;
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
 
 namespace XaiGrid.Cli.Commands;
 
@@ -13,7 +16,7 @@ internal static class CommandErrors
             return body();
         }
         catch (Exception e) when (e is ArgumentException or FormatException or IOException or InvalidDataException
-                                      or TorchException or InvalidOperationException or UnauthorizedAccessException
+                                      or ExternalException or NotSupportedException or InvalidOperationException or UnauthorizedAccessException
                                       or Models.Training.TrainingDivergedException
                                       or Store.StoreException)
         {

@@ -4,7 +4,9 @@ using XaiGrid.Explain;
 using XaiGrid.Explain.Evaluation;
 using XaiGrid.Models.Architectures;
 using XaiGrid.Models.Training;
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
 
 namespace XaiGrid.Cli.Commands;
 
@@ -16,14 +18,16 @@ internal static class ExplainCommand
 {
     private static readonly string[] Metrics = ["drop-increase", "insertion", "deletion"];
 
-    private sealed record ModelOptions(Option<string> Arch, Option<string> Weights, Option<int?> Classes, Option<string> Inputs, Option<int?> Threads);
+    private sealed record ModelOptions(Option<string> Arch, Option<string> Weights, Option<int?> Classes, Option<string> Inputs, Option<int?> Threads,
+        Option<string> Device);
 
     private static ModelOptions CommonOptions() => new(
         new Option<string>("--arch") { Description = $"architecture: {string.Join(", ", ModelZoo.Names)}, or a model .yaml file", Required = true },
         new Option<string>("--weights") { Description = "trained weights (.safetensors, PyTorch state-dict names)", Required = true },
         new Option<int?>("--classes") { Description = "number of classes (default: the architecture's)" },
         new Option<string>("--inputs") { Description = "float32 .npy inputs in the model's layout, (N, C, L) or (N, C, H, W)", Required = true },
-        new Option<int?>("--threads") { Description = "libtorch threads" });
+        new Option<int?>("--threads") { Description = "libtorch threads" },
+        DeviceOption.Create());
 
     private static Option<string[]> SetOption() => new("--set")
     {
@@ -41,7 +45,7 @@ internal static class ExplainCommand
         var output = new Option<string>("--out") { Description = "maps .npy (float32, shaped like the inputs or the layer)", Required = true };
         var command = new Command("explain", "Explanation maps of a trained model")
         {
-            common.Arch, common.Weights, common.Classes, common.Inputs, common.Threads, targets, method, layer, set, maxBatch, output,
+            common.Arch, common.Weights, common.Classes, common.Inputs, common.Threads, common.Device, targets, method, layer, set, maxBatch, output,
         };
         command.SetAction(parse => CommandErrors.Run(() =>
         {
@@ -55,7 +59,7 @@ internal static class ExplainCommand
                 var attribution = MethodCatalog.Create(model, parse.GetValue(method)!, parameters, parse.GetValue(maxBatch));
                 var maps = attribution.Attribute(inputs, y);
                 var path = parse.GetValue(output)!;
-                torch.numpy.save(path, maps);
+                Npy.save(path, maps);
                 AnsiConsole.MarkupLineInterpolated($"wrote {parse.GetValue(method)} maps [[{string.Join(", ", maps.shape)}]] to {path}");
             }
             return 0;
@@ -73,7 +77,7 @@ internal static class ExplainCommand
         var json = new Option<string>("--json") { Description = "result file", Required = true };
         var command = new Command("evaluate", "Faithfulness of explanation maps: Drop% and Increase%, insertion or deletion AUC")
         {
-            common.Arch, common.Weights, common.Classes, common.Inputs, common.Threads, targets, maps, metric, set, json,
+            common.Arch, common.Weights, common.Classes, common.Inputs, common.Threads, common.Device, targets, maps, metric, set, json,
         };
         command.SetAction(parse => CommandErrors.Run(() =>
         {
@@ -90,7 +94,7 @@ internal static class ExplainCommand
             {
                 var y = Targets(parse.GetValue(targets)!, inputs.size(0));
                 var mapsPath = parse.GetValue(maps)!;
-                var m = LoadNpy(mapsPath);
+                var m = LoadNpy(mapsPath).to(inputs.device);
                 string result;
                 if (name == "drop-increase")
                 {
@@ -115,6 +119,7 @@ internal static class ExplainCommand
 
     private static (Classifier model, Tensor inputs) Load(ParseResult parse, ModelOptions common)
     {
+        var device = DeviceOption.Resolve(parse, common.Device);
         if (parse.GetValue(common.Threads) is { } n) torch.set_num_threads(n);
         var inputsPath = parse.GetValue(common.Inputs)!;
         var inputs = LoadNpy(inputsPath);
@@ -124,8 +129,10 @@ internal static class ExplainCommand
         {
             model.CheckInput(inputs);
             Trainer.LoadWeights(parse.GetValue(common.Weights)!, model);
+            model.to(device);
             model.eval();
-            return (model, inputs);
+            // The maps and metrics are computed where the model is; .npy files are written from CPU copies.
+            return (model, inputs.to(device));
         }
         catch
         {
@@ -135,14 +142,14 @@ internal static class ExplainCommand
     }
 
     private static Tensor LoadNpy(string path) =>
-        File.Exists(path) ? torch.numpy.load(path) : throw new FileNotFoundException($"file not found: {path}", path);
+        File.Exists(path) ? Npy.load(path) : throw new FileNotFoundException($"file not found: {path}", path);
 
     private static long[] Targets(string path, long n)
     {
         using var t = LoadNpy(path);
         if (t.dtype != ScalarType.Int64 || t.ndim != 1 || t.size(0) != n)
             throw new InvalidDataException($"{path}: targets must be int64 of shape [{n}], got {t.dtype} [{string.Join(", ", t.shape)}]");
-        return t.data<long>();
+        return t.data<long>().ToArray();
     }
 
     private static Dictionary<string, string> ParseSet(string[] items)

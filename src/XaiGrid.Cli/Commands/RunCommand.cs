@@ -21,16 +21,18 @@ internal static class RunCommand
         var threads = new Option<int?>("--threads") { Description = "libtorch threads (default: all cores)" };
         var attempts = new Option<int>("--max-attempts") { Description = "attempts per cell before it is recorded failed", DefaultValueFactory = _ => 3 };
         var noReport = new Option<bool>("--no-report") { Description = "do not write the report at the end" };
+        var device = DeviceOption.Create();
         var reportOut = new Option<string?>("--report-out") { Description = "report folder (default: report/ beside the database)" };
         var command = new Command("run", "Run an experiment in this process; run it again to resume")
         {
-            experiment, db, workers, threads, attempts, noReport, reportOut,
+            experiment, db, workers, threads, device, attempts, noReport, reportOut,
         };
         command.SetAction(parse => CommandErrors.Run(() =>
         {
             var path = parse.GetValue(experiment)!;
             var dbPath = parse.GetValue(db)!;
-            if (parse.GetValue(threads) is { } n) XaiGrid.Torch.torch.set_num_threads(n);
+            var on = DeviceOption.Resolve(parse, device);
+            if (parse.GetValue(threads) is { } n) TorchSharp.torch.set_num_threads(n);
             var plan = Validated(() => ExperimentRunner.Plan(path));
             if (plan is null) return 2;
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(dbPath))!);
@@ -60,7 +62,7 @@ internal static class RunCommand
                             }
                         },
                     };
-                    var transport = new InProcessTransport(dbPath, parse.GetValue(workers));
+                    var transport = new InProcessTransport(dbPath, parse.GetValue(workers), device: on);
                     summary = ExperimentRunner.RunAsync(path, plan, dbPath, transport, options, cancel).GetAwaiter().GetResult();
                     options.Progress(summary.Status);
                 });

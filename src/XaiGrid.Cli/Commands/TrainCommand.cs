@@ -4,7 +4,9 @@ using Spectre.Console;
 using XaiGrid.Data;
 using XaiGrid.Models.Architectures;
 using XaiGrid.Models.Training;
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
 
 namespace XaiGrid.Cli.Commands;
 
@@ -33,16 +35,18 @@ internal static class TrainCommand
         var imageSize = new Option<int?>("--image-size") { Description = "resize images of an image folder to SIZE x SIZE" };
         var normalize = new Option<bool>("--normalize") { Description = "normalize channels by the training set's mean and std" };
         var threads = new Option<int?>("--threads") { Description = "libtorch threads" };
+        var device = DeviceOption.Create();
         var output = new Option<string>("--out") { Description = "weights file (.safetensors); W.best.safetensors is written beside it", Required = true };
         var metricsJson = new Option<string?>("--metrics-json") { Description = "metrics file: test accuracy, history, classification metrics" };
 
         var command = new Command("train", "Train a model; Ctrl-C saves a checkpoint that the same command resumes from")
         {
             arch, data, optimizer, lr, momentum, nesterov, weightDecay, batchSize, epochs, steps, seed, noShuffle, schedule, stepSize, gamma,
-            flip, crop, imageSize, normalize, threads, output, metricsJson,
+            flip, crop, imageSize, normalize, threads, device, output, metricsJson,
         };
         command.SetAction(parse => CommandErrors.Run(() =>
         {
+            var on = DeviceOption.Resolve(parse, device);
             if (parse.GetValue(threads) is { } n) torch.set_num_threads(n);
             var archName = parse.GetValue(arch)!;
             var options = new TrainingOptions
@@ -56,16 +60,20 @@ internal static class TrainCommand
             };
             if (options.Epochs is null && options.Steps is null) options = options with { Epochs = 10 };
             var dataSpec = parse.GetValue(data)!;
-            using var split = DataSpec.Load(dataSpec, new DataSpecOptions { ImageSize = parse.GetValue(imageSize), Normalize = parse.GetValue(normalize) });
-            return Train(archName, dataSpec, split, options, parse.GetValue(output)!, parse.GetValue(metricsJson));
+            using var split = DeviceOption.Move(
+                DataSpec.Load(dataSpec, new DataSpecOptions { ImageSize = parse.GetValue(imageSize), Normalize = parse.GetValue(normalize) }), on);
+            return Train(archName, dataSpec, split, options, parse.GetValue(output)!, parse.GetValue(metricsJson), on);
         }));
         return command;
     }
 
-    internal static int Train(string archName, string dataSpec, DatasetSplit split, TrainingOptions options, string weightsPath, string? metricsPath)
+    internal static int Train(string archName, string dataSpec, DatasetSplit split, TrainingOptions options, string weightsPath, string? metricsPath,
+        Device? device = null)
     {
         using var generator = new torch.Generator(options.Seed);
         using var model = ModelZoo.Create(archName, split.Train.NumClasses, split.Train.InputShape, generator);
+        // Initialised on the CPU from the seeded generator (the same weights on every device), then moved to the data's device.
+        model.to(device ?? torch.CPU);
         AnsiConsole.MarkupLineInterpolated(
             $"training [bold]{model.Arch}[/] on [bold]{dataSpec}[/]: {split.Train.Count} train, {split.Test.Count} test, {split.Train.NumClasses} classes, {model.parameters().Sum(p => p.numel())} parameters");
         var checkpoints = new CheckpointPaths(weightsPath);

@@ -1,3 +1,4 @@
+using XaiGrid.TorchExtras;
 using System.Text.RegularExpressions;
 using XaiGrid.Models.Yaml;
 using YamlDotNet.Core;
@@ -114,7 +115,7 @@ public static partial class ClusterSettingsLoader
             device = r.String(deviceNode, "device");
             try
             {
-                device = XaiGrid.Torch.Device.Parse(device).ToString();
+                device = Devices.Name(Devices.Parse(device));
             }
             catch (ArgumentException e)
             {

@@ -5,7 +5,9 @@ using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
 using XaiGrid.Orchestration.Execution;
 using XaiGrid.Orchestration.Transport;
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
 
 namespace XaiGrid.Orchestration.Cluster;
 
@@ -30,6 +32,7 @@ public sealed class ClusterWorker
     private readonly TaskCompletionSource<string> lost = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private IConnection? connection;
+    private Device device = torch.CPU;
     private int completed, failedAttempts;
 
     /// <param name="runners">
@@ -203,9 +206,7 @@ public sealed class ClusterWorker
 
     private void ConfigureTorch()
     {
-        var device = Device.Parse(settings.Worker.Device);
-        if (device.type != DeviceType.CPU)
-            throw new NotSupportedException($"worker {Name}: device {device}: the cell executors of this build run on the CPU; set worker.device to cpu");
+        device = Devices.Resolve(settings.Worker.Device, "worker.device");
         if (settings.Worker.Threads > 0) torch.set_num_threads(settings.Worker.Threads);
     }
 
@@ -220,7 +221,7 @@ public sealed class ClusterWorker
     {
         public void Run(IChannel publisher)
         {
-            using var runner = worker.runners?.Invoke(artifacts) ?? new ExecutorCellRunner(artifacts);
+            using var runner = worker.runners?.Invoke(artifacts) ?? new ExecutorCellRunner(artifacts, worker.device);
             while (true)
             {
                 Delivery delivery;

@@ -1,3 +1,5 @@
+using TorchSharp;
+using static TorchSharp.torch;
 using XaiGrid.Orchestration.Execution;
 
 namespace XaiGrid.Orchestration.Cluster;
@@ -12,9 +14,9 @@ public interface ICellRunner : IDisposable
 }
 
 /// <summary>The real thing: <see cref="CellExecutor"/> with a <see cref="WorkerContext"/> that caches data and models.</summary>
-public sealed class ExecutorCellRunner(IArtifactSource artifacts) : ICellRunner
+public sealed class ExecutorCellRunner(IArtifactSource artifacts, Device? device = null) : ICellRunner
 {
-    private readonly WorkerContext context = new(artifacts);
+    private readonly WorkerContext context = new(artifacts) { Device = device ?? torch.CPU };
 
     public CellOutput Run(WorkItem item, CancellationToken cancel) => new CellExecutor(context).Execute(item, cancel);
 

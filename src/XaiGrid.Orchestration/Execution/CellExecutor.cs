@@ -1,3 +1,4 @@
+using TorchSharp;
 using System.Text.Json.Nodes;
 using XaiGrid.Orchestration.Planning;
 
@@ -31,7 +32,7 @@ public sealed class CellExecutor(WorkerContext context)
             throw new InvalidOperationException($"unknown cell kind '{item.Kind}'; this worker runs: {string.Join(", ", Kinds.Keys)}");
         var parameters = JsonNode.Parse(item.Parameters)?.AsObject()
             ?? throw new FormatException($"cell {item.Key}: parameters are not a JSON object");
-        using var scope = XaiGrid.Torch.torch.NewDisposeScope();
+        using var scope = torch.NewDisposeScope();
         return run(item, parameters, context, cancel);
     }
 }

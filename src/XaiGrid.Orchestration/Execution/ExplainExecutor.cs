@@ -3,7 +3,9 @@ using System.Text.Json.Nodes;
 using XaiGrid.Explain;
 using XaiGrid.Explain.Attribution;
 using XaiGrid.Models.Architectures;
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
 
 namespace XaiGrid.Orchestration.Execution;
 
@@ -52,7 +54,7 @@ internal static class ExplainExecutor
         foreach (var group in item.Dependencies.Skip(1).GroupBy(d => d.Results.Scalars["input_start"]).OrderBy(g => g.Key))
         {
             var parts = group.ToList();
-            targets.AddRange(Load(context, parts[0].Artifact("targets")).data<long>());
+            targets.AddRange(Load(context, parts[0].Artifact("targets")).data<long>().ToArray());
             if (method is not SampledAttribution sampled)
             {
                 maps.Add(Load(context, parts.Single().Artifact("maps")));
@@ -65,7 +67,7 @@ internal static class ExplainExecutor
                 {
                     long first = (long)g.Results.Scalars["sample_start"], last = (long)g.Results.Scalars["sample_end"];
                     var sum = sums[j][k];
-                    return new Partial(k, first, last, sum.shape, sum.contiguous().data<double>(), last - first);
+                    return new Partial(k, first, last, sum.shape, sum.contiguous().data<double>().ToArray(), last - first);
                 });
                 maps.Add(sampled.Finish(Partial.Merge(pieces), inputShape).unsqueeze(0));
             }
@@ -111,7 +113,9 @@ internal static class ExplainExecutor
         _ => value.ToJsonString(),
     };
 
-    internal static ArtifactBytes Npy(Tensor t) => new(torch.numpy.save(t), ArtifactBytes.Npy);
+    /// <summary>An .npy artifact of <paramref name="t"/> (the writer copies a tensor on another device to the CPU).</summary>
+    internal static ArtifactBytes Npy(Tensor t) => new(TorchExtras.Npy.save(t), ArtifactBytes.Npy);
 
-    internal static Tensor Load(WorkerContext context, string hash) => torch.numpy.load(context.Artifacts.Get(hash));
+    /// <summary>An .npy artifact, on the CPU (a worker moves what it computes with to its device).</summary>
+    internal static Tensor Load(WorkerContext context, string hash) => TorchExtras.Npy.load(context.Artifacts.Get(hash));
 }

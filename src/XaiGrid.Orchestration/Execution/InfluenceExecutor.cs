@@ -2,7 +2,9 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using XaiGrid.Explain.Attribution;
 using XaiGrid.Explain.Influence;
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
 
 namespace XaiGrid.Orchestration.Execution;
 
@@ -35,7 +37,7 @@ internal static class InfluenceExecutor
         {
             var sum = ExplainExecutor.Load(context, d.Artifact("sum"));
             long first = (long)d.Results.Scalars["instance_start"], last = (long)d.Results.Scalars["instance_end"];
-            return new Partial(c, first, last, sum.shape, sum.contiguous().data<double>(), last - first);
+            return new Partial(c, first, last, sum.shape, sum.contiguous().data<double>().ToArray(), last - first);
         });
         var merged = Partial.Merge(pieces);
         if (merged.Count != p["count"]!.GetValue<long>())

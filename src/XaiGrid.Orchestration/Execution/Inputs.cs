@@ -1,7 +1,9 @@
 using System.Text.Json.Nodes;
 using XaiGrid.Data;
 using XaiGrid.Orchestration.Experiments;
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
 
 namespace XaiGrid.Orchestration.Execution;
 
@@ -50,7 +52,7 @@ internal static class Inputs
         if (start < 0 || end > positions.Length || start > end)
             throw new FormatException($"range [{start}, {end}) is outside the {positions.Length} selected items");
         var chosen = positions[(int)start..(int)end];
-        using var index = torch.tensor(chosen);
+        using var index = torch.tensor(chosen, device: set.Inputs.device);
         var labels = set.LabelArray();
         return (set.Inputs.index_select(0, index), chosen.Select(i => labels[i]).ToArray(), chosen.Select(i => set.Ids[i]).ToArray());
     }

@@ -2,7 +2,9 @@ using System.Text.Json.Nodes;
 using XaiGrid.Explain;
 using XaiGrid.Explain.Evaluation;
 using XaiGrid.Explain.Sanity;
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
 
 namespace XaiGrid.Orchestration.Execution;
 
@@ -16,8 +18,8 @@ internal static class MetricExecutor
         var merged = item.Dependencies[1];
         var (set, positions) = Inputs.Select(split, p["inputs"]!.AsObject());
         var (inputs, _, _) = Inputs.Take(set, positions, 0, positions.Length);
-        var maps = ExplainExecutor.Load(context, merged.Artifact("maps"));
-        var targets = ExplainExecutor.Load(context, merged.Artifact("targets")).data<long>();
+        var maps = ExplainExecutor.Load(context, merged.Artifact("maps")).to(context.Device);
+        var targets = ExplainExecutor.Load(context, merged.Artifact("targets")).data<long>().ToArray();
         var metric = p["metric"]!.AsObject();
         var output = new CellOutput();
         if (item.Kind == "drop-increase")

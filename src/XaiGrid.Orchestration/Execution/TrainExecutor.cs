@@ -6,7 +6,9 @@ using XaiGrid.Models.Architectures;
 using XaiGrid.Models.Metrics;
 using XaiGrid.Models.Training;
 using XaiGrid.Orchestration.Planning;
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
 
 namespace XaiGrid.Orchestration.Execution;
 
@@ -19,20 +21,14 @@ internal static class TrainExecutor
         var options = CellParameters.ReadTraining(p["training"]!.AsObject());
         using var generator = new torch.Generator(options.Seed);
         using var model = ModelZoo.Create(p["arch"]!.GetValue<string>(), split.Train.NumClasses, split.Train.InputShape, generator);
+        // Initialised on the CPU from the seeded generator (the same weights on every device), then moved.
+        model.to(context.Device);
         var result = Trainer.Train(model, split, options, cancel: cancel);
         cancel.ThrowIfCancellationRequested();
 
         var report = Evaluation.Report(model, split.Test);
-        var weights = model.state_dict();
-        byte[] bytes;
-        try
-        {
-            bytes = torch.safetensors.save(weights);
-        }
-        finally
-        {
-            foreach (var t in weights.Values) t.Dispose();
-        }
+        // state_dict() hands out the model's own tensors: never dispose them. The writer copies them to the CPU.
+        var bytes = SafeTensors.save(model.state_dict());
         var output = new CellOutput();
         output.Artifacts["weights"] = new ArtifactBytes(bytes, ArtifactBytes.SafeTensors);
         output.Scalars["test_accuracy"] = report.Accuracy;
@@ -53,7 +49,7 @@ internal static class TrainExecutor
     {
         var position = new Dictionary<string, long>();
         for (long i = 0; i < test.Ids.Length; i++) position[test.Ids[i].ToString(CultureInfo.InvariantCulture)] = i;
-        using var index = torch.tensor(report.Successes.Concat(report.Failures).Select(e => position[e.Id]).ToArray());
+        using var index = torch.tensor(report.Successes.Concat(report.Failures).Select(e => position[e.Id]).ToArray(), device: test.Inputs.device);
         return test.Inputs.index_select(0, index);
     }
 }

@@ -3,7 +3,9 @@ using XaiGrid.Data;
 using XaiGrid.Models.Architectures;
 using XaiGrid.Models.Training;
 using XaiGrid.Orchestration.Planning;
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
 
 namespace XaiGrid.Orchestration.Execution;
 
@@ -18,6 +20,12 @@ public sealed class WorkerContext(IArtifactSource artifacts) : IDisposable
 
     public IArtifactSource Artifacts { get; } = artifacts;
 
+    /// <summary>
+    /// Where the cells' tensors live: data sets are moved there when loaded, models when their weights are applied
+    /// (artifacts are saved from CPU copies). Resolved by the caller (<see cref="Devices.Resolve"/>).
+    /// </summary>
+    public Device Device { get; init; } = torch.CPU;
+
     /// <summary>How many models and data sets stay cached; the least recently added go first.</summary>
     public int Capacity { get; init; } = 4;
 
@@ -27,7 +35,8 @@ public sealed class WorkerContext(IArtifactSource artifacts) : IDisposable
         if (data.TryGetValue(key, out var cached)) return cached;
         Evict(data);
         var (spec, options) = CellParameters.ReadData(description);
-        return data[key] = DataSpec.Load(spec, options);
+        var split = DataSpec.Load(spec, options);
+        return data[key] = OnDevice(split);
     }
 
     /// <summary>The trained model of a train cell (its "weights" artifact), in eval mode.</summary>
@@ -40,10 +49,10 @@ public sealed class WorkerContext(IArtifactSource artifacts) : IDisposable
         var model = ModelZoo.Create(arch, split.Train.NumClasses, split.Train.InputShape);
         try
         {
-            var weights = torch.safetensors.load(Artifacts.Get(hash), $"weights {hash[..12]}");
+            var weights = SafeTensors.load(Artifacts.Get(hash), $"weights {hash[..12]}");
             try
             {
-                model.load_state_dict(weights);
+                WeightFiles.Apply(model, weights, $"weights {hash[..12]}");
             }
             finally
             {
@@ -55,9 +64,21 @@ public sealed class WorkerContext(IArtifactSource artifacts) : IDisposable
             model.Dispose();
             throw;
         }
+        model.to(Device);
         model.eval();
         return models[key] = model;
     }
+
+    /// <summary><paramref name="split"/> itself on the CPU, else a copy on <see cref="Device"/> (the CPU one is disposed).</summary>
+    public DatasetSplit OnDevice(DatasetSplit split)
+    {
+        if (Device.type == DeviceType.CPU) return split;
+        using (split)
+            return new DatasetSplit(Moved(split.Train), Moved(split.Test));
+    }
+
+    private LabeledDataset Moved(LabeledDataset set) =>
+        new(set.Inputs.to(Device), set.Labels.to(Device), set.ClassNames, set.Ids);
 
     private void Evict<T>(OrderedDictionary<string, T> cache) where T : IDisposable
     {

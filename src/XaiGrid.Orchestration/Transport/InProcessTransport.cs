@@ -1,3 +1,6 @@
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
 using XaiGrid.Orchestration.Actors;
 using XaiGrid.Orchestration.Coordination;
 using XaiGrid.Orchestration.Execution;
@@ -14,6 +17,7 @@ public sealed class InProcessTransport : ICellTransport
     private readonly string databasePath;
     private readonly int workers;
     private readonly int threadsPerWorker;
+    private readonly Device device;
     private readonly Func<WorkItem, CellOutput>? executeOverride;
     private ActorSystem? system;
     private WorkerPool<WorkItem>? pool;
@@ -22,8 +26,11 @@ public sealed class InProcessTransport : ICellTransport
     private int nextWorker;
 
     /// <param name="execute">Replaces cell execution (tests and benchmarks); null runs cells with <see cref="CellExecutor"/>.</param>
-    public InProcessTransport(string databasePath, int workers, int threadsPerWorker = 0, Func<WorkItem, CellOutput>? execute = null)
+    /// <param name="device">Where the cells' tensors live (resolved by the caller, <see cref="Devices.Resolve"/>); null: the CPU.</param>
+    public InProcessTransport(string databasePath, int workers, int threadsPerWorker = 0, Func<WorkItem, CellOutput>? execute = null,
+        Device? device = null)
     {
+        this.device = device ?? torch.CPU;
         if (workers < 1) throw new ArgumentOutOfRangeException(nameof(workers), workers, "at least one worker");
         this.databasePath = databasePath;
         this.workers = workers;
@@ -74,9 +81,9 @@ public sealed class InProcessTransport : ICellTransport
 
         protected internal override void PreStart()
         {
-            if (transport.threadsPerWorker > 0) XaiGrid.Torch.torch.set_num_threads(transport.threadsPerWorker);
+            if (transport.threadsPerWorker > 0) torch.set_num_threads(transport.threadsPerWorker);
             artifacts = new StoreArtifactSource(transport.databasePath);
-            context = new WorkerContext(artifacts);
+            context = new WorkerContext(artifacts) { Device = transport.device };
         }
 
         protected internal override Task HandleAsync(WorkItem item, CancellationToken cancel)

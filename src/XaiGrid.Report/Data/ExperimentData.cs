@@ -1,6 +1,8 @@
 using System.Text.Json.Nodes;
 using XaiGrid.Store;
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -85,7 +87,7 @@ internal sealed class ExperimentData
     public byte[] ArtifactBytes(string hash) => store.GetArtifact(hash).Bytes;
 
     /// <summary>An .npy artifact as a tensor (the caller disposes it).</summary>
-    public Tensor Npy(string hash) => torch.numpy.load(ArtifactBytes(hash), $"artifact {hash[..12]}");
+    public Tensor Npy(string hash) => TorchExtras.Npy.load(ArtifactBytes(hash), $"artifact {hash[..12]}");
 
     /// <summary>The first <paramref name="count"/> items of an .npy artifact; the rest (a whole test set of maps) is freed at once.</summary>
     public Tensor Npy(string hash, long count)

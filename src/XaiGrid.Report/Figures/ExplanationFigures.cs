@@ -51,8 +51,8 @@ internal static class ExplanationFigures
     private static Figure MapsFigure(ExperimentData e, CellView withInputs, List<CellView> cells, string title)
     {
         var inputs = e.Npy(withInputs.Artifact("inputs")!, e.Examples);
-        var ids = e.Npy(withInputs.Artifact("ids")!).data<long>();
-        var targets = e.Npy(withInputs.Artifact("targets")!).data<long>();
+        var ids = e.Npy(withInputs.Artifact("ids")!).data<long>().ToArray();
+        var targets = e.Npy(withInputs.Artifact("targets")!).data<long>().ToArray();
         int n = (int)inputs.size(0);
         var maps = cells.Select(c => c.Done ? e.Npy(c.Artifact("maps")!, n) : null).ToList();
         var panels = new List<Plot>();

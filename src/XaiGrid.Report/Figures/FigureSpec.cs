@@ -1,7 +1,9 @@
 using System.Text.Json.Nodes;
 using XaiGrid.Report.Data;
 using XaiGrid.Store;
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
 
 namespace XaiGrid.Report.Figures;
 
@@ -34,7 +36,7 @@ internal static class Values
     {
         using var scope = torch.NewDisposeScope();
         var x = image.to(ScalarType.Float32);
-        double lo = x.min().item<double>(), hi = x.max().item<double>();
+        double lo = x.min().ToDouble(), hi = x.max().ToDouble();
         var unit = hi > lo ? x.sub(lo).div(hi - lo) : torch.zeros_like(x);
         return unit.MoveToOuterDisposeScope();
     }
@@ -43,6 +45,6 @@ internal static class Values
     public static double[] Sequence(Tensor item)
     {
         using var scope = torch.NewDisposeScope();
-        return item.to(ScalarType.Float64).reshape(item.size(0), -1).mean([0L]).contiguous().data<double>();
+        return item.to(ScalarType.Float64).reshape(item.size(0), -1).mean([0L]).contiguous().data<double>().ToArray();
     }
 }

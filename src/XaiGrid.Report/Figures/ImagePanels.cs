@@ -1,7 +1,9 @@
 using ScottPlot;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
 using Image = ScottPlot.Image;
 
 namespace XaiGrid.Report.Figures;
@@ -23,7 +25,7 @@ internal static class ImagePanels
         int h = (int)chw.size(1), w = (int)chw.size(2);
         byte[] bytes;
         using (var scope = torch.NewDisposeScope())
-            bytes = chw.masked_fill(chw.isnan(), 1).expand(3, h, w).clamp(0, 1).mul(255).round().to(ScalarType.Byte).permute(1, 2, 0).contiguous().data<byte>();
+            bytes = chw.masked_fill(chw.isnan(), 1).expand(3, h, w).clamp(0, 1).mul(255).round().to(ScalarType.Byte).permute(1, 2, 0).contiguous().data<byte>().ToArray();
         return SixLabors.ImageSharp.Image.LoadPixelData<Rgb24>(bytes, w, h);
     }
 
@@ -64,7 +66,7 @@ internal static class ImagePanels
         }
         int h = (int)grid.size(1), w = (int)grid.size(2);
         double[] flat;
-        using (var values = grid.to(ScalarType.Float64).contiguous()) flat = values.data<double>();
+        using (var values = grid.to(ScalarType.Float64).contiguous()) flat = values.data<double>().ToArray();
         var cells = new double[h, w];
         Buffer.BlockCopy(flat, 0, cells, 0, flat.Length * sizeof(double));
         var plot = Charts.New(title);
@@ -95,11 +97,11 @@ internal static class ImagePanels
     {
         using var scope = torch.NewDisposeScope();
         var spatial = input.shape[1..];
-        var positions = map.dim() == input.dim() && map.size(0) == input.size(0) ? map.sum(0)
+        var positions = map.dim() == input.dim() && map.size(0) == input.size(0) ? map.sum(0, keepdim: false)
             : map.dim() == input.dim() && map.size(0) == 1 ? map.squeeze(0) : map;
         if (!positions.shape.SequenceEqual(spatial))
             return Charts.Message(title, $"map of shape [{string.Join(", ", map.shape)}] does not cover the input [{string.Join(", ", input.shape)}]");
-        var values = positions.to(ScalarType.Float64).contiguous().data<double>();
+        var values = positions.to(ScalarType.Float64).contiguous().data<double>().ToArray();
         var scale = ColorScale.Over(MapColors, values);
         if (input.dim() == 3)
         {

@@ -1,7 +1,9 @@
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using SixLabors.ImageSharp.Processing;
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
 
 namespace XaiGrid.Report.Figures;
 
@@ -20,7 +22,7 @@ internal static class MapOverlay
             throw new ArgumentException($"a map of shape [{string.Join(", ", map.shape)}] does not cover a tile of shape [{string.Join(", ", tile.shape)}]");
         int h = (int)map.size(0), w = (int)map.size(1);
         double[] values;
-        using (var flat = map.to(ScalarType.Float64).contiguous()) values = flat.data<double>();
+        using (var flat = map.to(ScalarType.Float64).contiguous()) values = flat.data<double>().ToArray();
         using var heat = new Image<Rgba32>(w, h);
         heat.ProcessPixelRows(rows =>
         {

@@ -5,8 +5,10 @@ using XaiGrid.Models.Inspection;
 using XaiGrid.Models.Metrics;
 using XaiGrid.Report.Data;
 using XaiGrid.Report.Tables;
-using XaiGrid.Torch;
-using XaiGrid.Torch.Modules;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
+using TorchSharp.Modules;
 
 namespace XaiGrid.Report.Figures;
 
@@ -110,10 +112,10 @@ internal static class ModelFigures
         var examples = run.Artifact("examples") is { } hash ? e.Npy(hash) : null;
         var input = examples is not null && examples.size(0) > 0 ? examples[0] : null;
         using var model = ModelZoo.Create(arch, report.NumClasses, input?.shape);
-        var weights = torch.safetensors.load(e.ArtifactBytes(run.Artifact("weights")!), $"weights of run {run.Key[..12]}");
+        var weights = SafeTensors.load(e.ArtifactBytes(run.Artifact("weights")!), $"weights of run {run.Key[..12]}");
         try
         {
-            model.load_state_dict(weights);
+            WeightFiles.Apply(model, weights, $"weights of run {run.Key[..12]}");
         }
         finally
         {
@@ -132,9 +134,10 @@ internal static class ModelFigures
         }
         var example = report.Successes.Length > 0 ? report.Successes[0] : report.Failures[0];
         panels.Add(ImagePanels.Input($"input: item {example.Id}, class {example.TrueClass}", input));
-        foreach (var (layer, module) in model.named_modules())
+        // In the network's (PyTorch's) order: TorchSharp's named_modules() lists all children before any grandchild.
+        foreach (var layer in model.LayerNames)
         {
-            if (module is not Convolution) continue;
+            if (model.Layer(layer) is not Convolution) continue;
             using var activation = LayerActivations.Capture(model, input, layer);
             bool channelStrips = activation.dim() < 3;
             panels.Add(ImagePanels.Grid($"{layer} activations {string.Join("x", activation.shape)}",

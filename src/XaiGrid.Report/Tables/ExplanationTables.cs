@@ -2,7 +2,9 @@ using System.Text.Json.Nodes;
 using XaiGrid.Explain.Influence;
 using XaiGrid.Explain.Sanity;
 using XaiGrid.Report.Data;
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
 
 namespace XaiGrid.Report.Tables;
 
@@ -154,9 +156,9 @@ internal static class ExplanationTables
             var maps = e.Npy(cell.Artifact("maps")!, e.Examples);
             long n = maps.size(0);
             var scores = ChannelScores.Reduce(maps, ChannelReduction.Max).to(ScalarType.Float64).contiguous();
-            var values = scores.data<double>();
-            var targets = e.Npy(cell.Artifact("targets")!).data<long>();
-            var ids = cell.Artifact("ids") is { } idHash ? e.Npy(idHash).data<long>() : null;
+            var values = scores.data<double>().ToArray();
+            var targets = e.Npy(cell.Artifact("targets")!).data<long>().ToArray();
+            var ids = cell.Artifact("ids") is { } idHash ? e.Npy(idHash).data<long>().ToArray() : null;
             long channels = scores.size(1);
             for (long i = 0; i < n; i++)
             {

@@ -69,6 +69,7 @@ public sealed class ClusterSettingsTests
     [InlineData("broker:\n  port: 70000\n", 2, 9, "port must be between 1 and 65535, got 70000")]
     [InlineData("queues:\n  prefix: 'a b'\n", 2, 11, "prefix 'a b' must be 1-200 letters, digits, '.', '_' or '-', starting with a letter or digit")]
     [InlineData("worker:\n  device: tpu\n", 2, 11, "unknown device 'tpu': expected cpu, cuda or cuda:N")]
+    [InlineData("worker:\n  device: cuda:x\n", 2, 11, "unknown device 'cuda:x': expected cpu, cuda or cuda:N")]
     [InlineData("worker:\n  concurrent_cells: 4\n  prefetch: 2\n", 3, 13, "prefetch 2 is less than concurrent_cells 4: some cells could never start")]
     [InlineData("worker:\n  threads: many\n", 2, 12, "threads must be a whole number, got 'many'")]
     [InlineData("broker: [a, b]\n", 1, 9, "'broker' must be a mapping (key: value lines)")]

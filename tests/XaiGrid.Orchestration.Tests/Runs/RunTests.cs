@@ -6,7 +6,9 @@ using XaiGrid.Orchestration.Execution;
 using XaiGrid.Orchestration.Planning;
 using XaiGrid.Store;
 using CellSpec = XaiGrid.Orchestration.Planning.CellSpec;
-using XaiGrid.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
+using XaiGrid.TorchExtras;
 
 namespace XaiGrid.Orchestration.Tests.Runs;
 
@@ -105,8 +107,8 @@ public class RunTests(TinyRun run) : IClassFixture<TinyRun>
         foreach (var merge in merges)
         {
             var results = Results(run.Db, merge.Key);
-            var maps = torch.numpy.load(Artifact(run.Db, results.Artifacts["maps"]));
-            var targets = torch.numpy.load(Artifact(run.Db, results.Artifacts["targets"])).data<long>();
+            var maps = Npy.load(Artifact(run.Db, results.Artifacts["maps"]));
+            var targets = Npy.load(Artifact(run.Db, results.Artifacts["targets"])).data<long>().ToArray();
             // The default target is the predicted class.
             var method = MethodCatalog.Create(model, Method(merge), merge.ParameterObject()["params"]!.AsObject()
                 .ToDictionary(p => p.Key, p => p.Value!.ToString()));
@@ -115,8 +117,8 @@ public class RunTests(TinyRun run) : IClassFixture<TinyRun>
             // Maps over positions (RISE) have one channel; gradients have the input's shape; both are (12, 1, 40) here.
             Assert.Equal([12L, 1, 40], maps.shape);
             Assert.Equal(ScalarType.Float32, maps.dtype);
-            float[] got = maps.data<float>(), want = expected.contiguous().data<float>();
-            Assert.Contains(got, v => v != 0);
+            float[] got = maps.data<float>().ToArray(), want = expected.contiguous().data<float>().ToArray();
+            Assert.True(got.Any(v => v != 0), $"{Method(merge)}: every merged value is 0 (direct run: {want.Count(v => v != 0)} non-zero of {want.Length})");
             for (int i = 0; i < got.Length; i++)
                 Assert.True(Math.Abs(got[i] - want[i]) <= 1e-7 + 1e-5 * Math.Abs(want[i]), $"{Method(merge)} [{i}]: {got[i]} vs {want[i]}");
         }
