@@ -1,7 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 using XaiGrid.TorchExtras;
-using F = XaiGrid.Torch.torch.nn.functional;
+using F = TorchSharp.torch.nn.functional;
 
 namespace XaiGrid.Bench;
 
@@ -14,9 +14,9 @@ public static class Conv2dBench
     public static int Run(BenchOptions o)
     {
         using var g = new torch.Generator(0);
-        using var x = torch.randn([32, 3, 150, 150], g).requires_grad_();
-        using var w = torch.randn([32, 3, 3, 3], g).requires_grad_();
-        using var b = torch.randn([32], g).requires_grad_();
+        using var x = torch.randn([32, 3, 150, 150], generator: g).requires_grad_();
+        using var w = torch.randn([32, 3, 3, 3], generator: g).requires_grad_();
+        using var b = torch.randn([32], generator: g).requires_grad_();
 
         void Step()
         {

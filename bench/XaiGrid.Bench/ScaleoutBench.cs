@@ -125,8 +125,8 @@ public static class ScaleoutBench
         {
             using var scope = torch.NewDisposeScope();
             using var generator = new torch.Generator(0);
-            var x = torch.randn([500, 25, 40], generator);
-            var w = torch.randn([25, 25, 3], generator);
+            var x = torch.randn([500, 25, 40], generator: generator);
+            var w = torch.randn([25, 25, 3], generator: generator);
             for (int i = 0; i < 400; i++)
             {
                 using var step = torch.NewDisposeScope();

@@ -4,7 +4,7 @@ using XaiGrid.Models.Architectures;
 using TorchSharp;
 using static TorchSharp.torch;
 using XaiGrid.TorchExtras;
-using F = XaiGrid.Torch.torch.nn.functional;
+using F = TorchSharp.torch.nn.functional;
 
 namespace XaiGrid.Bench;
 
