@@ -61,8 +61,8 @@ public sealed class Occlusion : AttributionMethod
             var scores = TargetScores(occluded, Enumerable.Repeat(targets[0], (int)count).ToArray(), softmax: false);
             var differences = (original - scores.to(ScalarType.Float64)).view([count, .. Enumerable.Repeat(1L, size.Length + 1)]);
             var covered = masks.to(ScalarType.Float64);
-            total.add_((differences * covered).sum(0));
-            counts.add_(covered.sum(0));
+            total.add_((differences * covered).sum(dim: 0));
+            counts.add_(covered.sum(dim: 0));
         }
         var map = torch.where(counts.gt(0), total / counts.clamp_min(1), torch.zeros_like(total));
         return scope.MoveToOuter(map.to(ScalarType.Float32).unsqueeze(0));

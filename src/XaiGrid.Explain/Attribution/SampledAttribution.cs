@@ -73,7 +73,7 @@ public abstract class SampledAttribution(Classifier model) : AttributionMethod(m
                 var terms = SampleTerms(x, targets[i], ids[i], blockStart, blockEnd);
                 // Summed in float64 (terms are the same bits whatever the split), so a split changes only float64 rounding.
                 long first = Math.Max(start, blockStart), last = Math.Min(end, blockEnd);
-                sum.add_(terms.narrow(0, first - blockStart, last - first).to(ScalarType.Float64).sum(0));
+                sum.add_(terms.narrow(0, first - blockStart, last - first).to(ScalarType.Float64).sum(dim: 0));
             }
             result[i] = Partial.FromTensor(ids[i], start, end, sum, end - start);
         }

@@ -152,7 +152,7 @@ public sealed class InternalInfluence(Classifier model, string layer, Distributi
             var batch = torch.zeros([size, .. set.Set.shape[1..]], set.Set.dtype, set.Set.device);
             batch.narrow(0, offset, count).copy_(set.Set.narrow(0, first, count));
             var gradients = Sliced.Gradients(batch, rows);
-            sum.add_(gradients.narrow(0, offset, count).to(ScalarType.Float64).sum(0));
+            sum.add_(gradients.narrow(0, offset, count).to(ScalarType.Float64).sum(dim: 0));
         }
         return scope.MoveToOuter(sum);
     }
