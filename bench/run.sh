@@ -5,8 +5,16 @@
 #   bench/run.sh scaleout [experiment.yaml] [--max-workers 2] [--reps 1] [--broker amqp://user:password@host:port/vhost]
 #     the quickstart in cluster mode with 1, then 2 xaigrid worker processes; needs the xaigrid scripts/setup.sh
 #     publishes and RabbitMQ: tests/cluster/rabbitmq.sh start
+#   bench/run.sh captum [--captum DIR] [--reps 5] [--warmup 1] [--methods gradient,smoothgrad,integrated-gradients,gradcam]
+#     whole `xaigrid explain` processes against whole python processes computing the same maps with Captum, 10,000
+#     MNIST-1D sequences, 1 thread; Captum's source folder from --captum or CAPTUM_PATH (e.g. a checkout of tag v0.7.0
+#     of github.com/pytorch/captum; it needs python3-matplotlib and python3-tqdm). Publishes xaigrid as setup.sh does.
 # A vgg7 training repetition (10 steps of 32 tiles) takes tens of seconds on 2 busy cores: use e.g. --reps 5 --warmup 1.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
+if [[ "${1:-}" == captum ]]; then
+  dotnet publish "$root/src/XaiGrid.Cli/XaiGrid.Cli.csproj" -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
+    -o "$root/build/xaigrid" -nologo -v quiet -clp:ErrorsOnly
+fi
 dotnet build "$root/bench/XaiGrid.Bench/XaiGrid.Bench.csproj" -c Release --nologo -v quiet
 exec dotnet "$root/bench/XaiGrid.Bench/bin/Release/net10.0/XaiGrid.Bench.dll" "${@:-conv2d}"

@@ -8,6 +8,7 @@ var benchmarks = new Dictionary<string, (string Arguments, Func<string[], int> R
     ["orchestration"] = (OrchestrationBench.Usage, OrchestrationBench.Run),
     ["scaleout"] = (ScaleoutBench.Usage, ScaleoutBench.Run),
     ["explain"] = (ExplainBench.Usage, ExplainBench.Run),
+    ["captum"] = (CaptumBench.Usage, CaptumBench.Run),
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var benchmark))
