@@ -41,6 +41,8 @@ public static class TrainBench
             args = args[1..];
         }
         var o = BenchOptions.Parse(args);
+        // As the xaigrid command line does (see NativeHeap), so the steps cost what they cost in the product.
+        NativeHeap.KeepFreedMemory();
         foreach (var setup in chosen)
         {
             Run(setup, o);

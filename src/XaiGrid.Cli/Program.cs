@@ -7,6 +7,7 @@ public static class Program
 {
     public static int Main(string[] args)
     {
+        XaiGrid.TorchExtras.NativeHeap.KeepFreedMemory();
         var root = new RootCommand("XaiGrid: explainability experiments on convolutional networks");
         root.Subcommands.Add(RunCommand.CreateRun());
         root.Subcommands.Add(RunCommand.CreateStatus());

@@ -6,7 +6,11 @@ using static TorchSharp.torch;
 
 namespace XaiGrid.Models.Training;
 
-/// <summary>Class probabilities and the mean cross-entropy of a model over a dataset, in eval mode without gradients.</summary>
+/// <summary>
+/// Class probabilities and the mean cross-entropy of a model over a dataset, in eval mode without gradients. The logits
+/// come from <see cref="Classifier.Logits"/>: a 1-D network runs as its oneDNN program, which evaluates MNIST-1D's test
+/// set 2 to 3 times faster than libtorch's modules (the Trainer evaluates after every epoch).
+/// </summary>
 public static class Evaluation
 {
     public sealed record Predictions(double[][] Probabilities, int[] Labels, double MeanLoss)
@@ -29,7 +33,7 @@ public static class Evaluation
             {
                 using var scope = torch.NewDisposeScope();
                 scope.Attach(inputs, labels);
-                var logits = model.call(inputs);
+                var logits = model.Logits(inputs);
                 lossSum += torch.nn.functional.cross_entropy(logits, labels, reduction: torch.nn.Reduction.Sum).ToDouble();
                 var p = torch.nn.functional.softmax(logits, 1).to(ScalarType.Float64);
                 var values = p.data<double>().ToArray();

@@ -4,7 +4,6 @@ using XaiGrid.Models.Architectures;
 using TorchSharp;
 using static TorchSharp.torch;
 using XaiGrid.TorchExtras;
-using OptimizerHelper = TorchSharp.Modules.OptimizerHelper;
 
 namespace XaiGrid.Models.Training;
 
@@ -32,6 +31,15 @@ public static class Trainer
 {
     private const long DropoutStream = 2;
 
+    /// <summary>
+    /// Batches of fewer input elements than this train on one intra-op thread. libtorch forks its threads for every
+    /// convolution (oneDNN) and GEMM (MKL), and for element-wise ops over more than 32768 elements (its grain size): a
+    /// step of a batch this small (MNIST-1D's 100 x 40) is ~45 parallel regions of a few tens of µs each. A second thread
+    /// gave no step faster even at its best (mnist1d-cnn, 2 cores), and on a busy machine every region waits for a
+    /// thread the OS has not scheduled (steps of 15 to 60 ms instead of 1.5).
+    /// </summary>
+    private const long OneThreadBelow = 32768;
+
     public static TrainingResult Train(Classifier model, DatasetSplit data, TrainingOptions options, CheckpointPaths? checkpoints = null,
         Action<TrainingProgress>? progress = null, CancellationToken cancel = default)
     {
@@ -43,9 +51,9 @@ public static class Trainer
         int totalEpochs = (int)((totalSteps + batchesPerEpoch - 1) / batchesPerEpoch);
 
         var parameters = model.parameters().ToList();
-        using OptimizerHelper optimizer = options.Optimizer == "sgd"
-            ? optim.SGD(parameters, options.LearningRate, options.Momentum, weight_decay: options.WeightDecay, nesterov: options.Nesterov)
-            : (OptimizerHelper)optim.Adam(parameters, options.LearningRate, weight_decay: options.WeightDecay);
+        using FlatOptimizer optimizer = options.Optimizer == "sgd"
+            ? new FlatSgd(parameters, options.LearningRate, options.Momentum, options.WeightDecay, options.Nesterov)
+            : new FlatAdam(parameters, options.LearningRate, weightDecay: options.WeightDecay);
         optim.lr_scheduler.LRScheduler? scheduler = options.Schedule switch
         {
             "step" => optim.lr_scheduler.StepLR(optimizer, options.StepSize, options.Gamma),
@@ -53,6 +61,8 @@ public static class Trainer
             _ => null,
         };
         var dropouts = model.modules().OfType<SeededDropout>().ToList();
+
+        using var threads = options.BatchSize * model.InputShape.Aggregate(1L, (n, d) => n * d) < OneThreadBelow ? IntraOpThreads.AtMost(1) : null;
 
         var state = new RunState { Fingerprint = Fingerprint(model, data, options) };
         bool resumed = checkpoints is not null && File.Exists(checkpoints.Resume);
@@ -93,7 +103,7 @@ public static class Trainer
         return new TrainingResult(state.History, state.BestEpoch, state.BestAccuracy, state.Step, true, resumed);
     }
 
-    private static double TrainStep(Classifier model, DataLoader loader, OptimizerHelper optimizer, List<SeededDropout> dropouts,
+    private static double TrainStep(Classifier model, DataLoader loader, FlatOptimizer optimizer, List<SeededDropout> dropouts,
         ulong seed, long step, int epoch, RunState state)
     {
         using var scope = torch.NewDisposeScope();
@@ -107,7 +117,8 @@ public static class Trainer
         {
             logits = model.call(inputs);
             var loss = torch.nn.functional.cross_entropy(logits, labels);
-            value = loss.ToDouble();
+            // Training runs in float32: item<float> reads the loss without TorchSharp's conversion through a native Scalar.
+            value = loss.item<float>();
             if (!double.IsFinite(value)) throw new TrainingDivergedException(value, step, epoch);
             optimizer.zero_grad();
             loss.backward();
@@ -127,11 +138,11 @@ public static class Trainer
         return value;
     }
 
-    private static EpochRecord EndEpoch(Classifier model, LabeledDataset test, TrainingOptions options, OptimizerHelper optimizer,
+    private static EpochRecord EndEpoch(Classifier model, LabeledDataset test, TrainingOptions options, FlatOptimizer optimizer,
         int epoch, RunState state)
     {
         var predictions = Evaluation.Predict(model, test, options.EvalBatchSize);
-        var record = new EpochRecord(epoch, state.Step, optimizer.ParamGroups.First().LearningRate, state.EpochLossSum / state.EpochCount,
+        var record = new EpochRecord(epoch, state.Step, optimizer.LearningRate, state.EpochLossSum / state.EpochCount,
             (double)state.EpochCorrect / state.EpochCount, predictions.MeanLoss, predictions.Accuracy,
             state.Seconds);
         state.History.Add(record);
@@ -169,23 +180,19 @@ public static class Trainer
     private sealed record SavedState(string Fingerprint, long Step, List<EpochRecord> History, double EpochLossSum, long EpochCorrect,
         long EpochCount, int BestEpoch, double BestAccuracy, double Seconds);
 
-    // TorchSharp's optimizer state (moments, step counts, learning rates) in its own binary form, kept in the resume
-    // file as one uint8 tensor beside the model's tensors.
-    private const string OptimizerKey = "optimizer";
+    // The optimizer's state (step count, moments or momentum buffer) is kept in the resume file beside the model's tensors.
+    private const string OptimizerPrefix = "optimizer.";
 
     private static string Fingerprint(Classifier model, DatasetSplit data, TrainingOptions options) =>
         JsonSerializer.Serialize(new { model.Arch, model.InputShape, TrainCount = data.Train.Count, TestCount = data.Test.Count, options });
 
-    private static void Save(string path, RunState state, Classifier model, OptimizerHelper optimizer)
+    private static void Save(string path, RunState state, Classifier model, FlatOptimizer optimizer)
     {
         using var scope = NewDisposeScope();
         // state_dict() holds the model's own parameters (not copies): they are not disposed here.
         var tensors = model.state_dict().ToDictionary(kv => "model." + kv.Key, kv => kv.Value);
-        using (var buffer = new MemoryStream())
-        {
-            using (var writer = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true)) optimizer.save_state_dict(writer);
-            tensors[OptimizerKey] = torch.tensor(buffer.ToArray());
-        }
+        // The optimizer's tensors are copies, disposed with this scope.
+        foreach (var (name, t) in optimizer.StateTensors()) tensors[OptimizerPrefix + name] = t;
         var saved = new SavedState(state.Fingerprint, state.Step, state.History, state.EpochLossSum, state.EpochCorrect,
             state.EpochCount, state.BestEpoch, state.BestAccuracy, state.Seconds);
         // Written beside and then moved, so an interruption while saving never leaves a half-written file.
@@ -194,7 +201,7 @@ public static class Trainer
         File.Move(temporary, path, overwrite: true);
     }
 
-    private static RunState Resume(string path, string fingerprint, Classifier model, OptimizerHelper optimizer,
+    private static RunState Resume(string path, string fingerprint, Classifier model, FlatOptimizer optimizer,
         optim.lr_scheduler.LRScheduler? scheduler)
     {
         var tensors = SafeTensors.load_file(path, out var metadata);
@@ -214,14 +221,13 @@ public static class Trainer
             if (saved.Fingerprint != fingerprint)
                 throw new InvalidOperationException(
                     $"{path} was written by a run with other settings (model, data or options); delete it to start afresh");
-            if (!tensors.TryGetValue(OptimizerKey, out var optimizerState))
-                throw new InvalidDataException($"{path} is not a training resume file (no optimizer state)");
+            var optimizerState = Strip(tensors, OptimizerPrefix);
+            if (optimizerState.Count == 0) throw new InvalidDataException($"{path} is not a training resume file (no optimizer state)");
             WeightFiles.Apply(model, Strip(tensors, "model."), path);
+            optimizer.LoadStateTensors(optimizerState, path);
             // TorchSharp's schedulers keep no state of their own to save: stepping a new one once per finished epoch
-            // repeats the arithmetic of the interrupted run. The optimizer's state, loaded after, restores the same rates.
+            // repeats the arithmetic of the interrupted run, and so sets the optimizer's learning rate it had.
             for (int i = 0; i < saved.History.Count; i++) scheduler?.step();
-            using (var reader = new BinaryReader(new MemoryStream(optimizerState.bytes.ToArray())))
-                optimizer.load_state_dict(reader);
             var state = new RunState
             {
                 Fingerprint = fingerprint, Step = saved.Step, History = saved.History, EpochLossSum = saved.EpochLossSum,
