@@ -212,8 +212,9 @@ internal sealed class SharedDatabase
     {
         if (_lock is null)
         {
-            // Before the lock file is made: a file that is not a store gets nothing beside it.
-            _files.RequireDatabase(forWriting: false);
+            // A file that is not a store gets no lock file beside it. Once there is one, a writer may be creating the
+            // store: then only a check under the lock sees it whole.
+            if (!File.Exists(_files.Lock)) _files.RequireDatabase(forWriting: false);
             _lock = FileLock.Open(_files, write: false);
         }
         _lock.EnterAccess();

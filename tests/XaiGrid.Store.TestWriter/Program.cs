@@ -7,12 +7,21 @@ using XaiGrid.Store.TestWriter;
 //                    acknowledged, and "finished" at the end;
 //   big DB MEGABYTES stores an artifact of that size from a stream and copies it back, printing the peak resident
 //                    memory before and after (kB) and the hashes of the bytes made and of the bytes read back.
-return args switch
+// A store error ends it as it ends xaigrid: one line "error: MESSAGE" on stderr and exit code 1.
+try
 {
-    ["cells", var db, var count] => Cells(db, int.Parse(count)),
-    ["big", var db, var megabytes] => Big(db, long.Parse(megabytes) << 20),
-    _ => Usage(),
-};
+    return args switch
+    {
+        ["cells", var db, var count] => Cells(db, int.Parse(count)),
+        ["big", var db, var megabytes] => Big(db, long.Parse(megabytes) << 20),
+        _ => Usage(),
+    };
+}
+catch (StoreException e)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    return 1;
+}
 
 static int Usage()
 {

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using XaiGrid.Store.TestWriter;
 
 namespace XaiGrid.Store.Tests;
@@ -192,6 +193,42 @@ public class ProcessTests
         }
         using var store = ResultStore.Open(db);
         Assert.Equal(CellCount, store.Cells().Count);
+    }
+
+    /// <summary>
+    /// A writer on a 24 MB file system of its own (a tmpfs, mounted in a user and mount namespace of its own, so no root is
+    /// needed) fills it: its write fails with the file system's error naming the store, and the store (copied out of the
+    /// namespace) holds every cell acknowledged before, opens, and completes on a disk with room.
+    /// </summary>
+    [Fact]
+    public void A_full_disk_fails_the_write_with_that_error_and_keeps_everything_acknowledged_before()
+    {
+        using var temp = new TempFolder();
+        string disk = temp.File("disk"), kept = temp.File("kept");
+        Directory.CreateDirectory(disk);
+        Directory.CreateDirectory(kept);
+        var start = new ProcessStartInfo("unshare") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[]
+                 {
+                     "--user", "--map-root-user", "--mount", "bash", "-c",
+                     """mount -t tmpfs -o size=24m tmpfs "$1" && "$3" "$4" cells "$1/full.db" "$5"; status=$?; cp "$1"/* "$2"/; exit $status""",
+                     "bash", disk, kept, Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet", WriterProcess.Program, $"{CellCount}",
+                 })
+            start.ArgumentList.Add(a);
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var acknowledged = Acknowledged(process.StandardOutput.ReadToEnd().Split('\n')).ToList();
+        process.WaitForExit();
+        Assert.True(process.ExitCode == 1, $"exit {process.ExitCode}: {stderr.Result}");
+        Assert.StartsWith($"error: {disk}/full.db: No space left on device", stderr.Result);
+        Assert.NotEmpty(acknowledged);
+
+        string db = Path.Combine(kept, "full.db");
+        Check(db, acknowledged, newlyAcknowledged: acknowledged);
+        using var writer = WriterProcess.Start("cells", db, $"{CellCount}");
+        Assert.Equal("finished", writer.Rest().Last());
+        using var store = ResultStore.OpenReadOnly(db);
+        Assert.Equal(CellCount, store.Status().Cells.Done);
     }
 
     /// <summary>

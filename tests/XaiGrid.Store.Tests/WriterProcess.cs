@@ -9,7 +9,7 @@ namespace XaiGrid.Store.Tests;
 /// </summary>
 internal sealed class WriterProcess : IDisposable
 {
-    private static readonly string Program = Path.Combine(AppContext.BaseDirectory, "XaiGrid.Store.TestWriter.dll");
+    public static readonly string Program = Path.Combine(AppContext.BaseDirectory, "XaiGrid.Store.TestWriter.dll");
 
     private readonly Process _process;
     private readonly BlockingCollection<string> _lines = new();
