@@ -79,13 +79,14 @@ public sealed partial class ResultStore
             var cell = RequireCell(database, key);
             var state = StateOf(cell);
             long now = NowMs();
-            var execution = Finish(database, cell, worker, ExecutionOutcome.Ok, error: null, now, recordIfNone: state != CellState.Done);
+            var execution = Finish(database, cell, state, worker, ExecutionOutcome.Ok, error: null, now);
             if (state == CellState.Done) return CompletionStatus.Duplicate;
             var artifacts = Artifacts(database);
             foreach (var (name, hash) in results.Artifacts)
                 if (!artifacts.Exists(hash))
                     throw new StoreException($"cell {key}: artifact '{name}' refers to {hash}, which is not in the store: put the artifact before the result");
-            Results(database).Upsert(new BsonDocument
+            // A cell's results are written once, when it becomes done, which is final.
+            Results(database).Insert(new BsonDocument
             {
                 ["_id"] = key,
                 ["scalars"] = Entries(results.Scalars, v => new BsonValue(v)),
@@ -110,7 +111,7 @@ public sealed partial class ResultStore
             var cell = RequireCell(database, key);
             var state = StateOf(cell);
             long now = NowMs();
-            var execution = Finish(database, cell, worker, ExecutionOutcome.Error, error, now, recordIfNone: state != CellState.Done);
+            var execution = Finish(database, cell, state, worker, ExecutionOutcome.Error, error, now);
             if (state == CellState.Done) return CompletionStatus.Duplicate;
             SetFinished(database, cell, CellState.Failed, error, execution!, now);
             return CompletionStatus.Recorded;
@@ -216,7 +217,7 @@ public sealed partial class ResultStore
 
     private static string? WorkerOf(BsonDocument execution) => execution["worker"] is { IsString: true } worker ? worker.AsString : null;
 
-    /// <summary>A cell's open executions, oldest first.</summary>
+    /// <summary>A cell's open executions, oldest first (a cell two workers ran may have one open after it is done).</summary>
     private static List<BsonDocument> OpenExecutions(ILiteCollection<BsonDocument> executions, string key) =>
         executions.Find(Equal("cell", key)).Where(e => e["finished"].IsNull).OrderBy(e => e["_id"].AsInt64).ToList();
 
@@ -226,8 +227,8 @@ public sealed partial class ResultStore
     /// the report merely repeats one already counted. The cell's attempts change in <paramref name="cell"/>, for the
     /// caller to store.
     /// </summary>
-    private OpenExecution? Finish(LiteDatabase database, BsonDocument cell, string? worker, ExecutionOutcome outcome, string? error, long now,
-        bool recordIfNone)
+    private OpenExecution? Finish(LiteDatabase database, BsonDocument cell, CellState state, string? worker, ExecutionOutcome outcome, string? error,
+        long now)
     {
         string key = cell["_id"].AsString, what = CellWhat(key);
         var executions = Executions(database);
@@ -242,7 +243,7 @@ public sealed partial class ResultStore
             executions.Update(own);
             return execution;
         }
-        if (!recordIfNone) return null;
+        if (state == CellState.Done) return null;
         var recorded = NewExecution(key, worker, now);
         recorded["finished"] = now;
         recorded["outcome"] = outcome.ToText();
