@@ -94,6 +94,10 @@ public class ArtifactTests : IDisposable
         Assert.Equal(new ArtifactInfo(hash, "application/x-npy", bytes.Length), _store.CopyArtifact(hash, copy));
         Assert.Equal(bytes, copy.ToArray());
         Assert.Equal(bytes, _store.GetArtifact(hash).Bytes);
+        // LiteDB's log was checkpointed into the database along the way (the parts before the last): it holds no more
+        // than 8 MB after a write.
+        Assert.InRange(new FileInfo(_temp.File("results-log.db")).Length, 0, 8 << 20);
+        Assert.InRange(new FileInfo(_store.Path).Length, 2 * 64 * 255 * 1024, long.MaxValue);
     }
 
     [Fact]
