@@ -38,7 +38,11 @@ internal sealed class StoreEngine : IDisposable
             data = openData();
             log = openLog();
             var engine = new LiteEngine(new EngineSettings { DataStream = data, LogStream = log, ReadOnly = readOnly, Collation = Collation.Binary });
-            return new StoreEngine(new LiteDatabase(engine, new BsonMapper(), disposeOnClose: true), data, log);
+            var mapper = new BsonMapper();
+            // BsonMapper makes a type's mapping visible to other threads before it has built it: threads reading their
+            // first artifacts at once would see FileStorage files without their fields. Built here, on one thread.
+            mapper.ToDocument(new LiteFileInfo<string>());
+            return new StoreEngine(new LiteDatabase(engine, mapper, disposeOnClose: true), data, log);
         }
         catch (Exception e)
         {

@@ -95,6 +95,37 @@ public class ConcurrencyTests
         Assert.Equal(2, early.Experiments().Count);
     }
 
+    /// <summary>
+    /// LiteDB's BsonMapper makes a type's mapping visible to other threads before it has built it, so threads reading
+    /// their first artifacts at once could see a FileStorage file without its fields: the store builds that mapping
+    /// when it opens its engine.
+    /// </summary>
+    [Fact]
+    public void Threads_reading_the_first_artifacts_of_an_engine_at_once_each_read_them_whole()
+    {
+        using var temp = new TempFolder();
+        string path = temp.File("results.db");
+        string hash;
+        using (var first = ResultStore.Open(path)) hash = first.PutArtifact([1, 2, 3], "application/x-npy");
+        for (int round = 0; round < 20; round++)
+        {
+            // Every instance of the process shares the writer's engine, and their reads run together.
+            using var writer = ResultStore.Open(path);
+            using var start = new Barrier(4);
+            var reads = Enumerable.Range(0, 4).Select(_ => Task.Run(() =>
+            {
+                using var reader = ResultStore.OpenReadOnly(path);
+                start.SignalAndWait();
+                return reader.GetArtifact(hash);
+            })).ToArray();
+            Assert.All(reads, read =>
+            {
+                Assert.Equal("application/x-npy", read.Result.MediaType);
+                Assert.Equal([1, 2, 3], read.Result.Bytes);
+            });
+        }
+    }
+
     /// <summary>A seekable stream whose second pass (the store's) waits at a position until released.</summary>
     private sealed class StallingStream(byte[] bytes, long stallAt) : MemoryStream(bytes, writable: false)
     {
