@@ -5,6 +5,11 @@
 #   bench/run.sh scaleout [experiment.yaml] [--max-workers 2] [--reps 1] [--broker amqp://user:password@host:port/vhost]
 #     the quickstart in cluster mode with 1, then 2 xaigrid worker processes; needs the xaigrid scripts/setup.sh
 #     publishes and RabbitMQ: tests/cluster/rabbitmq.sh start
+#   bench/run.sh store [--cells 1000] [--reps 5]
+#     the result store's cost per cell: write a cell's attempt, artifacts and results, read them back
+#   bench/run.sh quickstart [--xaigrid DIR[,DIR...]] [--reps 3] [--workers 2]
+#     whole `xaigrid run experiments/quickstart.yaml` processes of one or more published builds (default: build/xaigrid,
+#     which it publishes first as setup.sh does), interleaved repetition by repetition
 #   bench/run.sh captum [--captum DIR] [--reps 5] [--warmup 1] [--methods gradient,smoothgrad,integrated-gradients,gradcam]
 #     whole `xaigrid explain` processes against whole python processes computing the same maps with Captum, 10,000
 #     MNIST-1D sequences, 1 thread; Captum's source folder from --captum or CAPTUM_PATH (e.g. a checkout of tag v0.7.0
@@ -12,7 +17,7 @@
 # A vgg7 training repetition (10 steps of 32 tiles) takes tens of seconds on 2 busy cores: use e.g. --reps 5 --warmup 1.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-if [[ "${1:-}" == captum ]]; then
+if [[ "${1:-}" == captum || "${1:-}" == quickstart ]]; then
   dotnet publish "$root/src/XaiGrid.Cli/XaiGrid.Cli.csproj" -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
     -o "$root/build/xaigrid" -nologo -v quiet -clp:ErrorsOnly
 fi

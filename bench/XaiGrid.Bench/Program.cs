@@ -9,6 +9,8 @@ var benchmarks = new Dictionary<string, (string Arguments, Func<string[], int> R
     ["scaleout"] = (ScaleoutBench.Usage, ScaleoutBench.Run),
     ["explain"] = (ExplainBench.Usage, ExplainBench.Run),
     ["captum"] = (CaptumBench.Usage, CaptumBench.Run),
+    ["store"] = (StoreBench.Usage, StoreBench.Run),
+    ["quickstart"] = (QuickstartBench.Usage, QuickstartBench.Run),
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var benchmark))

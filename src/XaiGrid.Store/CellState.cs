@@ -4,7 +4,8 @@ public enum CellState { Pending, Running, Done, Failed }
 
 internal static class CellStates
 {
-    public static string ToSql(this CellState state) => state switch
+    /// <summary>The state as stored: a word, so the file reads the same whatever the enum's numbering.</summary>
+    public static string ToText(this CellState state) => state switch
     {
         CellState.Pending => "pending",
         CellState.Running => "running",
@@ -13,12 +14,12 @@ internal static class CellStates
         _ => throw new ArgumentOutOfRangeException(nameof(state), state, null),
     };
 
-    public static CellState Parse(string text) => text switch
+    public static CellState Parse(string text, string what) => text switch
     {
         "pending" => CellState.Pending,
         "running" => CellState.Running,
         "done" => CellState.Done,
         "failed" => CellState.Failed,
-        _ => throw new StoreException($"cells.state holds '{text}', expected pending, running, done or failed"),
+        _ => throw new StoreException($"{what} has state '{text}', expected pending, running, done or failed"),
     };
 }

@@ -15,7 +15,7 @@ public static class ContentHash
     public static bool IsValid(string? value) =>
         value is { Length: HexLength } && value.All(c => c is >= '0' and <= '9' or >= 'a' and <= 'f');
 
-    /// <summary>Keys become SQL parameters and, downstream, names of fetched blobs: anything but a hash is refused.</summary>
+    /// <summary>Keys become document ids and, downstream, names of fetched blobs: anything but a hash is refused.</summary>
     internal static void Require(string? value, string what)
     {
         if (!IsValid(value))

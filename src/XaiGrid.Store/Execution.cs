@@ -9,7 +9,7 @@ public sealed record Execution(long Id, string CellKey, string? Worker, DateTime
 
 internal static class ExecutionOutcomes
 {
-    public static string ToSql(this ExecutionOutcome outcome) => outcome switch
+    public static string ToText(this ExecutionOutcome outcome) => outcome switch
     {
         ExecutionOutcome.Ok => "ok",
         ExecutionOutcome.Error => "error",
@@ -17,11 +17,11 @@ internal static class ExecutionOutcomes
         _ => throw new ArgumentOutOfRangeException(nameof(outcome), outcome, null),
     };
 
-    public static ExecutionOutcome Parse(string text) => text switch
+    public static ExecutionOutcome Parse(string text, string what) => text switch
     {
         "ok" => ExecutionOutcome.Ok,
         "error" => ExecutionOutcome.Error,
         "interrupted" => ExecutionOutcome.Interrupted,
-        _ => throw new StoreException($"executions.outcome holds '{text}', expected ok, error or interrupted"),
+        _ => throw new StoreException($"{what} has outcome '{text}', expected ok, error or interrupted"),
     };
 }

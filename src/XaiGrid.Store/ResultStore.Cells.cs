@@ -1,18 +1,16 @@
-using Microsoft.Data.Sqlite;
+using LiteDB;
+using static XaiGrid.Store.Documents;
 
 namespace XaiGrid.Store;
 
+/// <summary>
+/// A cell is one document keyed by its content key: its description (stage, kind, parameters as JSON text, the keys of
+/// its dependencies in the planner's order), <c>seq</c> (its place in planning order), the ids of the experiments whose
+/// plans hold it, and its progress (state, attempts, error, worker, times in unix milliseconds).
+/// </summary>
 public sealed partial class ResultStore
 {
-    private const string CellSelect = """
-        SELECT c.key, c.stage, c.kind, c.parameters,
-            (SELECT json_group_array(d.dependency_key ORDER BY d.position) FROM cell_dependencies d WHERE d.cell_key = c.key),
-            c.state, c.attempts, c.error, c.worker, c.created_ms, c.started_ms, c.finished_ms, c.duration_ms
-        FROM cells c
-        """;
-
-    private const string InExperiment =
-        "($experiment IS NULL OR EXISTS (SELECT 1 FROM experiment_cells e WHERE e.cell_key = c.key AND e.experiment_id = $experiment))";
+    private static ILiteCollection<BsonDocument> Cells(LiteDatabase database) => database.GetCollection(Schema.Cells);
 
     public CellState UpsertCell(long experimentId, CellSpec cell) => UpsertCells(experimentId, [cell])[0];
 
@@ -34,20 +32,42 @@ public sealed partial class ResultStore
     private IReadOnlyList<CellState> Upsert(long experimentId, IReadOnlyList<CellSpec> cells, bool replace)
     {
         foreach (var cell in cells) cell.Validate();
-        return Write(() =>
+        return Write(database =>
         {
-            if (Scalar("SELECT 1 FROM experiments WHERE id = $id", ("$id", experimentId)) is null)
-                throw new StoreException($"no experiment with id {experimentId} in {Path}");
+            if (Experiments(database).FindById(experimentId) is null) throw new StoreException($"no experiment with id {experimentId} in {Path}");
+            var collection = Cells(database);
+            long next = collection.Find(Query.All("$.seq", Query.Descending), limit: 1).FirstOrDefault() is { } last
+                ? ReadCell(last).Seq + 1
+                : 0;
             var states = new List<CellState>(cells.Count);
             foreach (var cell in cells)
             {
-                states.Add(FindCell(cell.Key) is { } stored ? RequireSameDescription(stored, cell) : InsertCell(cell));
-                Execute("INSERT OR IGNORE INTO experiment_cells (experiment_id, cell_key) VALUES ($experiment, $key)",
-                    ("$experiment", experimentId), ("$key", cell.Key));
+                var stored = collection.FindById(cell.Key);
+                if (stored is null)
+                {
+                    InsertCell(collection, cell, experimentId, next++);
+                    states.Add(CellState.Pending);
+                    continue;
+                }
+                states.Add(RequireSameDescription(ReadCell(stored).Record, cell));
+                var experiments = Array(stored, "experiments", CellWhat(cell.Key));
+                if (!experiments.Contains(experimentId))
+                {
+                    experiments.Add(experimentId);
+                    collection.Update(stored);
+                }
             }
             if (replace)
-                Execute("DELETE FROM experiment_cells WHERE experiment_id = $experiment AND cell_key NOT IN (SELECT value FROM json_each($keys))",
-                    ("$experiment", experimentId), ("$keys", System.Text.Json.JsonSerializer.Serialize(cells.Select(c => c.Key))));
+            {
+                var planned = cells.Select(c => c.Key).ToHashSet(StringComparer.Ordinal);
+                foreach (var document in collection.FindAll().ToList())
+                {
+                    var stale = ReadCell(document);
+                    if (planned.Contains(stale.Record.Key) || !stale.Experiments.Contains(experimentId)) continue;
+                    document["experiments"] = new BsonArray(stale.Experiments.Where(e => e != experimentId).Select(e => new BsonValue(e)));
+                    collection.Update(document);
+                }
+            }
             return (IReadOnlyList<CellState>)states;
         });
     }
@@ -66,45 +86,71 @@ public sealed partial class ResultStore
         return stored.State;
     }
 
-    private CellState InsertCell(CellSpec cell)
+    private void InsertCell(ILiteCollection<BsonDocument> collection, CellSpec cell, long experimentId, long seq)
     {
         foreach (var dependency in cell.DependsOn)
-            if (Scalar("SELECT 1 FROM cells WHERE key = $key", ("$key", dependency)) is null)
+            if (collection.FindById(dependency) is null)
                 throw new StoreException($"cell {cell.Key} depends on {dependency}, which is not in the store: store dependencies before the cells that read them");
-        Execute("""
-            INSERT INTO cells (key, stage, kind, parameters, state, created_ms)
-            VALUES ($key, $stage, $kind, $parameters, 'pending', $now)
-            """, ("$key", cell.Key), ("$stage", cell.Stage), ("$kind", cell.Kind), ("$parameters", cell.Parameters), ("$now", NowMs()));
-        for (int i = 0; i < cell.DependsOn.Count; i++)
-            Execute("INSERT INTO cell_dependencies (cell_key, position, dependency_key) VALUES ($key, $position, $dependency)",
-                ("$key", cell.Key), ("$position", i), ("$dependency", cell.DependsOn[i]));
-        return CellState.Pending;
+        collection.Insert(new BsonDocument
+        {
+            ["_id"] = cell.Key,
+            ["seq"] = seq,
+            ["stage"] = cell.Stage,
+            ["kind"] = cell.Kind,
+            ["parameters"] = cell.Parameters,
+            ["dependencies"] = new BsonArray(cell.DependsOn.Select(d => new BsonValue(d))),
+            ["experiments"] = new BsonArray { experimentId },
+            ["state"] = CellState.Pending.ToText(),
+            ["attempts"] = 0,
+            ["error"] = BsonValue.Null,
+            ["worker"] = BsonValue.Null,
+            ["created"] = NowMs(),
+            ["started"] = BsonValue.Null,
+            ["finished"] = BsonValue.Null,
+            ["duration"] = BsonValue.Null,
+        });
     }
 
-    public CellRecord? FindCell(string key) =>
-        Query(CellSelect + " WHERE c.key = $key", ReadCell, ("$key", key)).SingleOrDefault();
+    public CellRecord? FindCell(string key) => Read(database => Cells(database).FindById(key) is { } document ? ReadCell(document).Record : null);
 
     public CellRecord GetCell(string key) => FindCell(key) ?? throw new StoreException($"no cell {key} in {Path}");
 
     /// <summary>Cells in planning order, optionally only those in a state, a stage or an experiment.</summary>
-    public IReadOnlyList<CellRecord> Cells(CellState? state = null, string? stage = null, long? experimentId = null) =>
-        Query(CellSelect + $"""
-             WHERE ($state IS NULL OR c.state = $state) AND ($stage IS NULL OR c.stage = $stage) AND {InExperiment}
-            ORDER BY c.rowid
-            """, ReadCell, ("$state", state?.ToSql()), ("$stage", stage), ("$experiment", experimentId));
+    public IReadOnlyList<CellRecord> Cells(CellState? state = null, string? stage = null, long? experimentId = null) => Read(database =>
+        Cells(database).Find(Query.All("$.seq")).Select(ReadCell)
+            .Where(c => (state is null || c.State == state) && (stage is null || c.Stage == stage))
+            .Where(c => experimentId is null || c.Experiments.Contains(experimentId.Value))
+            .Select(c => c.Record)
+            .ToList());
 
-    private static CellRecord ReadCell(SqliteDataReader r) => new(
-        Key: r.GetString(0),
-        Stage: r.GetString(1),
-        Kind: r.GetString(2),
-        Parameters: r.GetString(3),
-        Dependencies: System.Text.Json.JsonSerializer.Deserialize<string[]>(r.GetString(4))!,
-        State: CellStates.Parse(r.GetString(5)),
-        Attempts: r.GetInt32(6),
-        Error: Text(r, 7),
-        Worker: Text(r, 8),
-        Created: Time(r.GetInt64(9)),
-        Started: Time(r, 10),
-        Finished: Time(r, 11),
-        Duration: r.IsDBNull(12) ? null : TimeSpan.FromMilliseconds(r.GetInt64(12)));
+    private string CellWhat(string key) => $"cell {key} in {Path}";
+
+    /// <summary>A stored cell with what only the store needs: its experiments and place in planning order.</summary>
+    private sealed record StoredCell(CellRecord Record, IReadOnlyList<long> Experiments, long Seq)
+    {
+        public CellState State => Record.State;
+        public string Stage => Record.Stage;
+    }
+
+    private StoredCell ReadCell(BsonDocument document)
+    {
+        string key = Text(document, "_id", $"a cell in {Path}"), what = CellWhat(key);
+        var record = new CellRecord(
+            Key: key,
+            Stage: Text(document, "stage", what),
+            Kind: Text(document, "kind", what),
+            Parameters: Text(document, "parameters", what),
+            Dependencies: TextsIn(document, "dependencies", what).ToArray(),
+            State: CellStates.Parse(Text(document, "state", what), what),
+            Attempts: (int)Integer(document, "attempts", what),
+            Error: OptionalText(document, "error", what),
+            Worker: OptionalText(document, "worker", what),
+            Created: Time(document, "created", what),
+            Started: OptionalTime(document, "started", what),
+            Finished: OptionalTime(document, "finished", what),
+            Duration: OptionalInteger(document, "duration", what) is { } ms ? TimeSpan.FromMilliseconds(ms) : null);
+        var experiments = Array(document, "experiments", what)
+            .Select(e => e.IsInt64 || e.IsInt32 ? e.AsInt64 : throw new StoreException($"{what}: field 'experiments' should hold experiment ids")).ToList();
+        return new StoredCell(record, experiments, Integer(document, "seq", what));
+    }
 }

@@ -1,8 +1,11 @@
+using LiteDB;
+using static XaiGrid.Store.Documents;
+
 namespace XaiGrid.Store;
 
 public sealed partial class ResultStore
 {
-    private const string ExperimentColumns = "id, name, file_path, definition, definition_hash, created_ms, updated_ms";
+    private static ILiteCollection<BsonDocument> Experiments(LiteDatabase database) => database.GetCollection(Schema.Experiments, BsonAutoId.Int64);
 
     /// <summary>Records an experiment by name; re-planning it keeps its id and creation time and stores the current text.</summary>
     public Experiment UpsertExperiment(string name, string filePath, string definition)
@@ -10,24 +13,30 @@ public sealed partial class ResultStore
         if (string.IsNullOrWhiteSpace(name)) throw new StoreException("experiment name is empty");
         ArgumentNullException.ThrowIfNull(filePath);
         ArgumentNullException.ThrowIfNull(definition);
-        return Write(() =>
+        return Write(database =>
         {
+            var experiments = Experiments(database);
             long now = NowMs();
-            Execute("""
-                INSERT INTO experiments (name, file_path, definition, definition_hash, created_ms, updated_ms)
-                VALUES ($name, $path, $definition, $hash, $now, $now)
-                ON CONFLICT (name) DO UPDATE SET file_path = excluded.file_path, definition = excluded.definition,
-                    definition_hash = excluded.definition_hash, updated_ms = excluded.updated_ms
-                """, ("$name", name), ("$path", filePath), ("$definition", definition), ("$hash", ContentHash.Of(definition)), ("$now", now));
-            return FindExperiment(name)!;
+            var document = experiments.FindOne(Equal("name", name)) ?? new BsonDocument { ["name"] = name, ["created"] = now };
+            document["file_path"] = filePath;
+            document["definition"] = definition;
+            document["definition_hash"] = ContentHash.Of(definition);
+            document["updated"] = now;
+            experiments.Upsert(document);
+            return ReadExperiment(document);
         });
     }
 
     public Experiment? FindExperiment(string name) =>
-        Query($"SELECT {ExperimentColumns} FROM experiments WHERE name = $name", ReadExperiment, ("$name", name)).SingleOrDefault();
+        Read(database => Experiments(database).FindOne(Equal("name", name)) is { } document ? ReadExperiment(document) : null);
 
-    public IReadOnlyList<Experiment> Experiments() => Query($"SELECT {ExperimentColumns} FROM experiments ORDER BY id", ReadExperiment);
+    public IReadOnlyList<Experiment> Experiments() =>
+        Read(database => Experiments(database).FindAll().Select(ReadExperiment).OrderBy(e => e.Id).ToList());
 
-    private static Experiment ReadExperiment(Microsoft.Data.Sqlite.SqliteDataReader r) =>
-        new(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), Time(r.GetInt64(5)), Time(r.GetInt64(6)));
+    private Experiment ReadExperiment(BsonDocument document)
+    {
+        string what = $"an experiment in {Path}";
+        return new Experiment(Integer(document, "_id", what), Text(document, "name", what), Text(document, "file_path", what),
+            Text(document, "definition", what), Text(document, "definition_hash", what), Time(document, "created", what), Time(document, "updated", what));
+    }
 }

@@ -1,45 +1,39 @@
-using Microsoft.Data.Sqlite;
+using LiteDB;
 
 namespace XaiGrid.Store;
 
 /// <summary>
-/// The experiment database: one SQLite file in WAL mode. The coordinator's result sink holds the one writing
-/// instance; reports and status open their own (read-only) instances and read committed data while it writes.
-/// An instance owns one connection and, like it, is not thread-safe.
+/// The experiment database: one LiteDB file (with LiteDB's log beside it). One process writes it, the coordinator's
+/// result sink; any number of processes read it (<c>xaigrid status</c>, <c>xaigrid report</c>) while it is written and
+/// see the state after some whole write, never part of one. Every instance on one file in a process shares one engine
+/// (<see cref="SharedDatabase"/>), so the coordinator's reader sees each write of its result sink at once; an
+/// instance may be used from several threads.
 /// </summary>
 public sealed partial class ResultStore : IDisposable
 {
-    private readonly SqliteConnection _connection;
+    private readonly SharedDatabase _database;
     private readonly TimeProvider _clock;
-    private SqliteTransaction? _transaction;
+    private bool _disposed;
 
-    public string Path { get; }
+    public string Path => _database.Path;
     public bool ReadOnly { get; }
 
-    private ResultStore(SqliteConnection connection, string path, bool readOnly, TimeProvider clock)
+    private ResultStore(SharedDatabase database, bool readOnly, TimeProvider clock)
     {
-        _connection = connection;
-        Path = path;
+        _database = database;
         ReadOnly = readOnly;
         _clock = clock;
     }
 
-    /// <summary>Opens the store for writing, creating the file and its folder and migrating the schema as needed.</summary>
+    /// <summary>
+    /// Opens the store for writing, creating the file and its folder and migrating the schema as needed. Only one
+    /// process at a time may write a store: a second one is refused.
+    /// </summary>
     public static ResultStore Open(string path, TimeProvider? clock = null)
     {
         string full = FullPath(path);
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
-        return Connect(full, SqliteOpenMode.ReadWriteCreate, clock, connection =>
-        {
-            string mode = Convert.ToString(Pragma(connection, "journal_mode = WAL"))!;
-            if (!mode.Equals("wal", StringComparison.OrdinalIgnoreCase))
-                throw new StoreException($"{full}: SQLite refused WAL mode (journal mode is '{mode}'); readers would block the writer");
-            // In WAL mode NORMAL loses no committed transaction on a process crash, only possibly the last ones on power loss,
-            // and then those cells are merely computed again.
-            Pragma(connection, "synchronous = NORMAL");
-            Pragma(connection, "foreign_keys = ON");
-            Schema.Migrate(connection, full, Schema.Migrations);
-        });
+        return new ResultStore(SharedDatabase.Acquire(full, write: true), readOnly: false, clock ?? TimeProvider.System);
     }
 
     /// <summary>Opens an existing store for reading only (report, status); it must be at this code's schema version.</summary>
@@ -47,7 +41,7 @@ public sealed partial class ResultStore : IDisposable
     {
         string full = FullPath(path);
         if (!File.Exists(full)) throw new StoreException($"no result store at {full}");
-        return Connect(full, SqliteOpenMode.ReadOnly, clock, connection => Schema.RequireCurrent(connection, full));
+        return new ResultStore(SharedDatabase.Acquire(full, write: false), readOnly: true, clock ?? TimeProvider.System);
     }
 
     private static string FullPath(string path)
@@ -56,109 +50,27 @@ public sealed partial class ResultStore : IDisposable
         return System.IO.Path.GetFullPath(path);
     }
 
-    private static ResultStore Connect(string path, SqliteOpenMode mode, TimeProvider? clock, Action<SqliteConnection> prepare)
+    public void Dispose()
     {
-        var builder = new SqliteConnectionStringBuilder
-        {
-            DataSource = path,
-            Mode = mode,
-            // The store keeps its one connection for its lifetime; a pool would only keep the file open after Dispose.
-            Pooling = false,
-        };
-        var connection = new SqliteConnection(builder.ToString());
-        try
-        {
-            connection.Open();
-            // A reader may meet a checkpoint, the writer a migrating second process: wait rather than fail.
-            Pragma(connection, "busy_timeout = 10000");
-            prepare(connection);
-            return new ResultStore(connection, path, mode == SqliteOpenMode.ReadOnly, clock ?? TimeProvider.System);
-        }
-        catch (SqliteException e)
-        {
-            connection.Dispose();
-            throw new StoreException($"cannot open result store {path}: {e.Message}", e);
-        }
-        catch
-        {
-            connection.Dispose();
-            throw;
-        }
+        if (_disposed) return;
+        _disposed = true;
+        _database.Release(write: !ReadOnly);
     }
-
-    private static object? Pragma(SqliteConnection connection, string pragma)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = "PRAGMA " + pragma;
-        return command.ExecuteScalar();
-    }
-
-    public void Dispose() => _connection.Dispose();
 
     private long NowMs() => _clock.GetUtcNow().ToUnixTimeMilliseconds();
 
-    private static DateTimeOffset Time(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
-
-    private static DateTimeOffset? Time(SqliteDataReader reader, int column) =>
-        reader.IsDBNull(column) ? null : Time(reader.GetInt64(column));
-
-    private static string? Text(SqliteDataReader reader, int column) => reader.IsDBNull(column) ? null : reader.GetString(column);
-
-    private SqliteCommand Command(string sql, ReadOnlySpan<(string Name, object? Value)> parameters)
+    /// <summary>Runs <paramref name="body"/> in one transaction: all of it is stored, or none.</summary>
+    private T Write<T>(Func<LiteDatabase, T> body)
     {
-        var command = _connection.CreateCommand();
-        command.CommandText = sql;
-        command.Transaction = _transaction;
-        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value ?? DBNull.Value);
-        return command;
-    }
-
-    private int Execute(string sql, params ReadOnlySpan<(string, object?)> parameters)
-    {
-        using var command = Command(sql, parameters);
-        return command.ExecuteNonQuery();
-    }
-
-    private object? Scalar(string sql, params ReadOnlySpan<(string, object?)> parameters)
-    {
-        using var command = Command(sql, parameters);
-        var value = command.ExecuteScalar();
-        return value is DBNull ? null : value;
-    }
-
-    private List<T> Query<T>(string sql, Func<SqliteDataReader, T> map, params ReadOnlySpan<(string, object?)> parameters)
-    {
-        using var command = Command(sql, parameters);
-        using var reader = command.ExecuteReader();
-        var rows = new List<T>();
-        while (reader.Read()) rows.Add(map(reader));
-        return rows;
-    }
-
-    /// <summary>Runs <paramref name="body"/> in one immediate transaction: all of it is stored, or none.</summary>
-    private T Write<T>(Func<T> body)
-    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         if (ReadOnly) throw new StoreException($"{Path} is open read-only");
-        return InTransaction(body, deferred: false);
+        return _database.Write(body);
     }
 
-    /// <summary>Runs several queries on one snapshot, so a concurrent writer's commit cannot fall between them.</summary>
-    private T Read<T>(Func<T> body) => InTransaction(body, deferred: true);
-
-    private T InTransaction<T>(Func<T> body, bool deferred)
+    /// <summary>Runs several queries on one state of the store, so no write can fall between them.</summary>
+    private T Read<T>(Func<LiteDatabase, T> body)
     {
-        if (_transaction is not null) throw new InvalidOperationException("result store transactions do not nest");
-        using var transaction = _connection.BeginTransaction(deferred);
-        _transaction = transaction;
-        try
-        {
-            var result = body();
-            transaction.Commit();
-            return result;
-        }
-        finally
-        {
-            _transaction = null;
-        }
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return _database.Read(body);
     }
 }

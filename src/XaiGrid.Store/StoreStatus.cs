@@ -20,22 +20,18 @@ public sealed record StoreStatus(CellCounts Cells, long Computed, IReadOnlyList<
 
 public sealed partial class ResultStore
 {
-    /// <summary>Progress of the whole store, or of one experiment's cells, read on one snapshot.</summary>
-    public StoreStatus Status(long? experimentId = null) => Read(() =>
+    /// <summary>
+    /// Progress of the whole store, or of one experiment's cells, from one read of the cells: a cell's attempts are its
+    /// executions, so they add up to <see cref="StoreStatus.Computed"/>.
+    /// </summary>
+    public StoreStatus Status(long? experimentId = null) => Read(database =>
     {
-        var rows = Query($"""
-            SELECT c.stage, c.state, count(*), min(c.rowid) FROM cells c WHERE {InExperiment} GROUP BY c.stage, c.state
-            """, r => (Stage: r.GetString(0), State: CellStates.Parse(r.GetString(1)), Count: r.GetInt64(2), First: r.GetInt64(3)),
-            ("$experiment", experimentId));
-        long computed = (long)Scalar($"""
-            SELECT count(*) FROM executions x JOIN cells c ON c.key = x.cell_key WHERE {InExperiment}
-            """, ("$experiment", experimentId))!;
-        long Count(IEnumerable<(string Stage, CellState State, long Count, long First)> subset, CellState state) =>
-            subset.Where(r => r.State == state).Sum(r => r.Count);
-        var stages = rows.GroupBy(r => r.Stage).OrderBy(g => g.Min(r => r.First))
+        var cells = Cells(database).FindAll().Select(ReadCell).Where(c => experimentId is null || c.Experiments.Contains(experimentId.Value)).ToList();
+        long Count(IEnumerable<StoredCell> subset, CellState state) => subset.LongCount(c => c.State == state);
+        var stages = cells.GroupBy(c => c.Stage).OrderBy(g => g.Min(c => c.Seq))
             .Select(g => new StageCounts(g.Key, Count(g, CellState.Pending), Count(g, CellState.Running), Count(g, CellState.Done), Count(g, CellState.Failed)))
             .ToList();
-        var cells = new CellCounts(Count(rows, CellState.Pending), Count(rows, CellState.Running), Count(rows, CellState.Done), Count(rows, CellState.Failed));
-        return new StoreStatus(cells, computed, stages);
+        var counts = new CellCounts(Count(cells, CellState.Pending), Count(cells, CellState.Running), Count(cells, CellState.Done), Count(cells, CellState.Failed));
+        return new StoreStatus(counts, cells.Sum(c => (long)c.Record.Attempts), stages);
     });
 }

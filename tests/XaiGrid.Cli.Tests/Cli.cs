@@ -29,6 +29,16 @@ internal static class Cli
 
     public static CliResult Run(params string[] args)
     {
+        using var process = Start(args);
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        return new CliResult(process.ExitCode, stdout, stderr.Result);
+    }
+
+    /// <summary>Starts xaigrid with its output streams redirected, for the caller to read.</summary>
+    public static Process Start(params string[] args)
+    {
         // The SDK's test runner names the dotnet host it runs under; a bare "dotnet" is the fallback.
         var host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
         var start = new ProcessStartInfo(host)
@@ -40,11 +50,7 @@ internal static class Cli
         start.ArgumentList.Add(Program);
         foreach (var a in args) start.ArgumentList.Add(a);
         start.Environment["XAIGRID_DATA"] = SharedData.Root;
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        return new CliResult(process.ExitCode, stdout, stderr.Result);
+        return Process.Start(start)!;
     }
 }
 

@@ -91,8 +91,8 @@ public sealed class StoreFixture : IDisposable
         if (summary.Status.Cells.Pending + summary.Status.Cells.Running > 0)
             throw new InvalidOperationException($"the tiny run left cells undone: {summary.Status.ToJson()}");
 
-        foreach (var suffix in new[] { "", "-wal", "-shm" })
-            if (File.Exists(Db + suffix)) File.Copy(Db + suffix, MixedDb + suffix);
+        // The run closed its store: all of it is in the database file (LiteDB's log was checkpointed and removed).
+        File.Copy(Db, MixedDb);
         var replanned = Path.Combine(Folder, "replanned.yaml");
         File.WriteAllText(replanned, Replanned);
         var cells = ExperimentRunner.Plan(replanned).Cells;

@@ -3,7 +3,7 @@ using XaiGrid.Store;
 
 namespace XaiGrid.Orchestration.Coordination;
 
-/// <summary>Artifacts read from the result store through a read-only connection of its own (one per worker).</summary>
+/// <summary>Artifacts read from the result store through a read-only instance (in the writing process it shares the writer's engine).</summary>
 public sealed class StoreArtifactSource(string databasePath) : IArtifactSource, IDisposable
 {
     private readonly Lock gate = new();

@@ -141,6 +141,14 @@ internal static class Runs
         after.Where(p => p.Value.Count != (before.TryGetValue(p.Key, out var b) ? b.Count : 0))
             .ToDictionary(p => p.Key, p => p.Value.Count - (before.TryGetValue(p.Key, out var b) ? b.Count : 0));
 
+    /// <summary>Each cell of <paramref name="added"/> gained one attempt; a failure shows the attempts of those that gained more.</summary>
+    public static void AssertOnceEach(Dictionary<string, int> added, Dictionary<string, IReadOnlyList<Execution>> after)
+    {
+        var more = added.Where(p => p.Value != 1).Select(p => $"{p.Key}: " + string.Join("; ", after[p.Key].Select(e =>
+            $"{e.Worker} {e.Started:HH:mm:ss.fff}-{e.Finished:HH:mm:ss.fff} {e.Outcome} {e.Error}"))).ToList();
+        Assert.True(more.Count == 0, "cells executed more than once:\n" + string.Join("\n", more));
+    }
+
     /// <summary>Cells by state in the store a running process writes; none until it has created and migrated the file.</summary>
     public static CellCounts Counts(string db)
     {
@@ -169,7 +177,7 @@ internal static class Runs
         var after = Executions(db, plan);
         var added = Added(before, after);
         Assert.Equal(undone, added.Keys.Order());
-        Assert.All(added.Values, n => Assert.Equal(1, n));
+        AssertOnceEach(added, after);
         Assert.Equal(before.Values.Sum(e => e.Count) + undone.Count, resumed.Computed);
 
         // An attempt the stopped run left open is closed as interrupted by the next run, not counted as an outcome.
