@@ -28,7 +28,7 @@ public static class ClusterOverheadBench
         var plan = OrchestrationBench.Plan(cells, job);
         int port = ClusterProcesses.FreePort();
         var folder = Directory.CreateTempSubdirectory("xaigrid-bench-");
-        var workers = Enumerable.Range(1, workerCount).Select(i => NoopWorker(folder.FullName, port, $"w{i}")).ToList();
+        var workers = Enumerable.Range(1, workerCount).Select(i => NoopWorker(port, $"w{i}", workerCount)).ToList();
         try
         {
             Console.WriteLine($"cluster overhead: {plan.Cells.Count} no-op cells in jobs of {job - 1} partials + 1 merge, coordinator node in this process, " +
@@ -47,8 +47,10 @@ public static class ClusterOverheadBench
         }
     }
 
-    private static ClusterSettings Settings(int port, string? worker) => ClusterSettingsLoader.Parse(
+    /// <summary>Members come up only once every worker has joined (min-nr-of-members): no cell goes out to one worker alone.</summary>
+    private static ClusterSettings Settings(int port, string? worker, int workers) => ClusterSettingsLoader.Parse(
         (worker is null ? $"akka.remote.dot-netty.tcp.port = {port}\n" : "") +
+        $"akka.cluster.min-nr-of-members = {workers + 1}\n" +
         $"xaigrid.worker {{ coordinator = \"127.0.0.1:{port}\", name = \"{worker ?? "none"}\", rejoin-delay = 200ms }}\n", "the benchmark's settings");
 
     private static double Time(ExperimentPlan plan, string folder, int port, int workers)
@@ -62,11 +64,12 @@ public static class ClusterOverheadBench
         {
             if (Interlocked.Increment(ref joined) == workers) Volatile.Write(ref allJoined, Stopwatch.GetTimestamp());
         });
-        var summary = ClusterCoordinator.RunAsync(experiment, plan, db, Settings(port, null), new CoordinatorOptions { Log = log }).GetAwaiter().GetResult();
+        var summary = ClusterCoordinator.RunAsync(experiment, plan, db, Settings(port, null, workers), new CoordinatorOptions { Log = log }).GetAwaiter().GetResult();
         long end = Stopwatch.GetTimestamp();
         if (summary.Status.Cells.Done != plan.Cells.Count)
             throw new InvalidOperationException($"only {summary.Status.Cells.Done} of {plan.Cells.Count} cells are done");
         foreach (var suffix in new[] { "", "-wal", "-shm" }) File.Delete(db + suffix);
+        if (Volatile.Read(ref allJoined) == 0) throw new InvalidOperationException($"only {joined} of {workers} workers registered");
         return Stopwatch.GetElapsedTime(Volatile.Read(ref allJoined), end).TotalSeconds;
     }
 
@@ -81,7 +84,7 @@ public static class ClusterOverheadBench
         }
     }
 
-    private static XaigridProcess NoopWorker(string folder, int port, string name)
+    private static XaigridProcess NoopWorker(int port, string name, int workers)
     {
         var start = new ProcessStartInfo(Environment.ProcessPath ?? "dotnet")
         {
@@ -89,15 +92,17 @@ public static class ClusterOverheadBench
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var a in new[] { typeof(ClusterOverheadBench).Assembly.Location, "noop-worker", port.ToString(), name }) start.ArgumentList.Add(a);
+        foreach (var a in new[] { typeof(ClusterOverheadBench).Assembly.Location, "noop-worker", port.ToString(), name, workers.ToString() })
+            start.ArgumentList.Add(a);
         return new XaigridProcess(name, start);
     }
 
-    /// <summary><c>noop-worker PORT NAME</c>: a worker node whose cells do nothing, until the benchmark kills it.</summary>
+    /// <summary><c>noop-worker PORT NAME WORKERS</c>: a worker node whose cells do nothing, until the benchmark kills it.</summary>
     public static int Worker(string[] args)
     {
-        if (args.Length != 2 || !int.TryParse(args[0], out var port)) throw new ArgumentException("noop-worker PORT NAME");
-        WorkerHost.RunAsync(Settings(port, args[1]), _ => new DelegateCellRunner(_ => new CellOutput()), log: null, CancellationToken.None)
+        if (args.Length != 3 || !int.TryParse(args[0], out var port) || !int.TryParse(args[2], out var workers))
+            throw new ArgumentException("noop-worker PORT NAME WORKERS");
+        WorkerHost.RunAsync(Settings(port, args[1], workers), _ => new DelegateCellRunner(_ => new CellOutput()), log: null, CancellationToken.None)
             .GetAwaiter().GetResult();
         return 0;
     }

@@ -45,6 +45,8 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
     private readonly Dictionary<string, int> attempts = new();
     private readonly HashSet<string> waitingRetry = new();
     private readonly Queue<string> retryNow = new();
+    private readonly Dictionary<string, CellRecord> cells = new();
+    private readonly Dictionary<string, DependencyResult> results = new();
     private ReadyQueue ready = null!;
     private int recording, uploading;
     private bool finishing;
@@ -132,6 +134,8 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
             recording--;
             if (recorded.Done)
             {
+                if (recorded.Results is { } stored && cells.TryGetValue(recorded.Key, out var cell))
+                    results[recorded.Key] = new DependencyResult(recorded.Key, cell.Kind, stored);
                 ready.Done(recorded.Key);
                 waitingRetry.Remove(recorded.Key);
             }
@@ -164,7 +168,9 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
 
     protected override void PreStart()
     {
-        ready = new ReadyQueue(reader.Cells(experimentId: experimentId), key => reader.FindCell(key)?.State == CellState.Done);
+        var planned = reader.Cells(experimentId: experimentId);
+        foreach (var cell in planned) cells[cell.Key] = cell;
+        ready = new ReadyQueue(planned, key => reader.FindCell(key)?.State == CellState.Done);
         Dispatch();
     }
 
@@ -222,10 +228,12 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
 
     private void Send(string key, IActorRef actor, Worker worker)
     {
-        var cell = reader.GetCell(key);
+        var cell = cells.TryGetValue(key, out var known) ? known : reader.GetCell(key);
         // Executors read their dependencies' scalars and artifacts, never their tables: a training history of thousands
-        // of rows, sent with every cell that depends on the training, made the coordinator's CPU the bottleneck.
-        var dependencies = cell.Dependencies.Select(d => new DependencyResult(d, reader.GetCell(d).Kind, reader.Results(d, tables: false))).ToList();
+        // of rows, sent with every cell that depends on the training, made the coordinator's CPU the bottleneck. What
+        // this run recorded is at hand; what an earlier run did is read from the store.
+        var dependencies = cell.Dependencies.Select(d => results.TryGetValue(d, out var result) ? result
+            : new DependencyResult(d, reader.GetCell(d).Kind, reader.Results(d, tables: false))).ToList();
         int attempt = attempts[key] = attempts.GetValueOrDefault(key) + 1;
         worker.Idle = false;
         worker.Cell = key;

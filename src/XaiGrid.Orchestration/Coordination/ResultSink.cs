@@ -33,8 +33,11 @@ public sealed class ResultSink : ReceiveActor
     /// <summary>Records a failed attempt (the cell threw, its worker was lost, it took too long); answered with <see cref="Recorded"/>.</summary>
     public sealed record RecordFailure(string Key, string Worker, string Error);
 
-    /// <summary>How a record went: <paramref name="Done"/> when the cell is done now (recorded now or before).</summary>
-    public sealed record Recorded(string Key, bool Done, CompletionStatus Status);
+    /// <summary>
+    /// How a record went: <paramref name="Done"/> when the cell is done now (recorded now or before); with the results
+    /// recorded now (no tables: what dependent cells read), or null.
+    /// </summary>
+    public sealed record Recorded(string Key, bool Done, CompletionStatus Status, CellResults? Results = null);
 
     /// <summary>
     /// The run is over: cells still pending wait on a failed cell, and are recorded failed naming it. Answered with
@@ -89,7 +92,9 @@ public sealed class ResultSink : ReceiveActor
             foreach (var file in record.Spooled?.Values ?? []) File.Delete(file);
         }
         var results = new CellResults { Scalars = completed.Scalars, Tables = completed.Tables, Artifacts = artifacts };
-        return new Recorded(completed.Key, true, store.MarkDone(completed.Key, results, completed.Worker));
+        var status = store.MarkDone(completed.Key, results, completed.Worker);
+        return new Recorded(completed.Key, true, status,
+            status == CompletionStatus.Recorded ? new CellResults { Scalars = completed.Scalars, Artifacts = artifacts } : null);
     }
 
     private int FailDependents(long experimentId)
