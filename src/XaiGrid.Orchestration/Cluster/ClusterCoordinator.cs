@@ -44,7 +44,8 @@ public static class ClusterCoordinator
                     await s.WhenTerminated;
                 },
                 ArtifactsPath: ArtifactsPath,
-                Uploads: completed => UploadReceiver.Props(completed, spool.FullName)));
+                Uploads: completed => UploadReceiver.Props(completed, spool.FullName),
+                Admits: address => cluster.State.Members.Any(m => m.Address == address && m.Status == Akka.Cluster.MemberStatus.Up)));
         }
         finally
         {

@@ -29,7 +29,7 @@ public sealed class WorkerNode : ReceiveActor, IWithTimers
     private IActorRef? coordinator;
     private RemoteArtifactSource? artifacts;
     private int workers;
-    private bool drainRequested;
+    private bool drainRequested, coordinatorUp, selfUp;
 
     public WorkerNode(ClusterSettings settings, Func<IArtifactSource, ICellRunner> runners, WorkerHostState state)
     {
@@ -38,9 +38,12 @@ public sealed class WorkerNode : ReceiveActor, IWithTimers
         this.state = state;
         coordinatorAddress = settings.CoordinatorAddress;
 
+        // Registration once both the coordinator's node and this one are up: the coordinator gives cells only to members.
         Receive<ClusterEvent.MemberUp>(up =>
         {
-            if (up.Member.Address == coordinatorAddress && coordinator is null) Self.Tell(new Register());
+            if (up.Member.Address == coordinatorAddress) coordinatorUp = true;
+            if (up.Member.Address == Akka.Cluster.Cluster.Get(Context.System).SelfAddress) selfUp = true;
+            if (coordinatorUp && selfUp && coordinator is null) Self.Tell(new Register());
         });
         Receive<ClusterEvent.MemberRemoved>(removed =>
         {

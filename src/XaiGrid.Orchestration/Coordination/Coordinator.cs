@@ -39,6 +39,7 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
     private readonly CoordinatorOptions options;
     private readonly TaskCompletionSource<bool> finished;
     private readonly Func<CellCompleted, Props>? uploads;
+    private readonly Func<Address, bool> admits;
     private readonly Dictionary<IActorRef, Worker> workers = new();
     private readonly Queue<IActorRef> idle = new();
     private readonly Dictionary<string, (IActorRef Worker, int Attempt)> running = new();
@@ -54,9 +55,11 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
 
     /// <param name="artifactsPath">Where workers of other nodes fetch artifacts (the artifact server's path); "" in one process.</param>
     /// <param name="uploads">Makes the actor that reads a result's streamed artifacts into spool files; null when results always come inline.</param>
+    /// <param name="admits">Whether a worker on another node may have cells: in a cluster, only members that are up; null admits all.</param>
     public Coordinator(long experimentId, string experimentName, ResultStore reader, IActorRef sink, CoordinatorOptions options,
-        TaskCompletionSource<bool> finished, string artifactsPath = "", Func<CellCompleted, Props>? uploads = null)
+        TaskCompletionSource<bool> finished, string artifactsPath = "", Func<CellCompleted, Props>? uploads = null, Func<Address, bool>? admits = null)
     {
+        this.admits = admits ?? (_ => true);
         this.experimentId = experimentId;
         this.experimentName = experimentName;
         this.reader = reader;
@@ -68,6 +71,7 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
 
         Receive<RegisterWorker>(register =>
         {
+            if (!Admitted(Sender)) return;
             Sender.Tell(new WorkerRegistered(experimentName, artifactsPath));
             options.Log?.WriteLine($"coordinator: worker {register.Name} joined from {Sender.Path.Address} ({register.Slots} cells at once)");
         });
@@ -79,6 +83,7 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
         });
         Receive<RequestCell>(request =>
         {
+            if (!Admitted(Sender)) return;
             var worker = Known(Sender, request.Worker);
             if (worker.Leaving || worker.Idle) return;
             worker.Idle = true;
@@ -163,8 +168,17 @@ public sealed class Coordinator : ReceiveActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
 
     public static Props Props(long experimentId, string experimentName, ResultStore reader, IActorRef sink, CoordinatorOptions options,
-        TaskCompletionSource<bool> finished, string artifactsPath = "", Func<CellCompleted, Props>? uploads = null) =>
-        Akka.Actor.Props.Create(() => new Coordinator(experimentId, experimentName, reader, sink, options, finished, artifactsPath, uploads));
+        TaskCompletionSource<bool> finished, string artifactsPath = "", Func<CellCompleted, Props>? uploads = null, Func<Address, bool>? admits = null) =>
+        Akka.Actor.Props.Create(() => new Coordinator(experimentId, experimentName, reader, sink, options, finished, artifactsPath, uploads, admits));
+
+    /// <summary>A worker of this process, or of a node the cluster has let in.</summary>
+    private bool Admitted(IActorRef worker)
+    {
+        var address = worker.Path.Address;
+        if (address.HasLocalScope || admits(address)) return true;
+        options.Log?.WriteLine($"coordinator: ignored {worker.Path}: its node is not a member of the cluster");
+        return false;
+    }
 
     protected override void PreStart()
     {

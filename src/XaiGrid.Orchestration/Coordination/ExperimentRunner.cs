@@ -42,7 +42,8 @@ public static class ExperimentRunner
         Func<IActorRef, Func<Props, string, Task<IActorRef>>, CancellationToken, Task> Attach,
         Func<ActorSystem, Task> Stop,
         string ArtifactsPath = "",
-        Func<CellCompleted, Props>? Uploads = null);
+        Func<CellCompleted, Props>? Uploads = null,
+        Func<Address, bool>? Admits = null);
 
     private static async Task StopCoordinator(IActorRef? coordinator)
     {
@@ -82,7 +83,7 @@ public static class ExperimentRunner
             options.Progress?.Invoke(reader.Status(experimentId));
 
             coordinator = await Spawn(Coordinator.Props(experimentId, plan.Experiment, reader, sink, options, finished,
-                host.ArtifactsPath, host.Uploads), "coordinator");
+                host.ArtifactsPath, host.Uploads, host.Admits), "coordinator");
             await host.Attach(coordinator, Spawn, cells.Token);
             try
             {
