@@ -2,9 +2,12 @@
 # Builds the benchmarks in Release and runs one (conv2d when none is named):
 #   bench/run.sh conv2d [--threads 1,2] [--warmup 3] [--reps 20]
 #   bench/run.sh train [mnist1d-cnn,vgg7] [--threads 1,2] [--warmup 3] [--reps 20]
-#   bench/run.sh scaleout [experiment.yaml] [--max-workers 2] [--reps 1] [--broker amqp://user:password@host:port/vhost]
-#     the quickstart in cluster mode with 1, then 2 xaigrid worker processes; needs the xaigrid scripts/setup.sh
-#     publishes and RabbitMQ: tests/cluster/rabbitmq.sh start
+#   bench/run.sh orchestration [--cells 2000] [--job 20] [--workers 2] [--reps 5]
+#     overhead per no-op cell in one process (coordinator, worker actors, result sink, store)
+#   bench/run.sh cluster-overhead [--cells 2000] [--job 20] [--workers 2] [--reps 3]
+#     the same across processes: a coordinator node here, worker nodes in processes of their own (Akka.Cluster, loopback)
+#   bench/run.sh scaleout [experiment.yaml] [--max-workers 2] [--reps 1]
+#     the quickstart in cluster mode with 1, then 2 xaigrid worker processes; needs the xaigrid scripts/setup.sh publishes
 #   bench/run.sh store [--cells 1000] [--reps 5]
 #     the result store's cost per cell: write a cell's attempt, artifacts and results, read them back
 #   bench/run.sh quickstart [--xaigrid DIR[,DIR...]] [--reps 3] [--workers 2]

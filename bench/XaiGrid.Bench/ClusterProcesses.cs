@@ -1,94 +1,59 @@
 using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
 using System.Runtime.InteropServices;
-using RabbitMQ.Client;
-using XaiGrid.Orchestration.Cluster;
 using XaiGrid.Testing;
 
 namespace XaiGrid.Bench;
 
 /// <summary>
 /// The xaigrid coordinator and worker processes of one benchmark run, started as a user starts them: the xaigrid
-/// scripts/setup.sh published, run from the repository root, each with a config file holding the run's own queue
-/// prefix and the broker URL in its environment (credentials never on a command line). On dispose every process still
-/// running is killed and the prefix's queues are deleted.
+/// scripts/setup.sh published, run from the repository root, each with a config file naming the coordinator's port
+/// (one of the run's own, on loopback). On dispose every process still running is killed.
 /// </summary>
 internal sealed class ClusterProcesses : IAsyncDisposable
 {
-    /// <summary>The broker of <c>tests/cluster/rabbitmq.sh start</c>.</summary>
-    public const string TestBrokerUrl = "amqp://guest:guest@127.0.0.1:5673/";
-
     /// <summary>The xaigrid users run: as scripts/setup.sh published it.</summary>
     private static readonly string Xaigrid = Measure.RepoFile("build", "xaigrid", "xaigrid.dll");
 
-    /// <summary>Longer than xaigrid takes to start and reach the broker on a loaded machine.</summary>
+    /// <summary>Longer than xaigrid takes to start on a loaded machine.</summary>
     private static readonly TimeSpan StartLimit = TimeSpan.FromMinutes(2);
 
-    private readonly string folder, url;
-    private readonly ClusterSettings settings;
-    private readonly IConnection connection;
-    private readonly IChannel channel;
+    private readonly string folder;
     private readonly List<XaigridProcess> processes = [];
 
-    private ClusterProcesses(string folder, string url, ClusterSettings settings, IConnection connection, IChannel channel)
+    private ClusterProcesses(string folder)
     {
         this.folder = folder;
-        this.url = url;
-        this.settings = settings;
-        this.connection = connection;
-        this.channel = channel;
     }
 
-    /// <summary>
-    /// The broker's settings as xaigrid reads them from a config file with only a queue prefix, with
-    /// <paramref name="url"/> as <c>XAIGRID_RABBITMQ_URL</c> (the other variables as they are set).
-    /// </summary>
-    public static ClusterSettings Settings(string url, string prefix) =>
-        ClusterSettingsLoader.Parse($"queues:\n  prefix: {prefix}\n", "the benchmark's cluster settings",
-            name => name == ClusterSettingsLoader.UrlVariable ? url : Environment.GetEnvironmentVariable(name));
+    /// <summary>The coordinator's port: free when the run starts.</summary>
+    public int Port { get; } = FreePort();
 
-    /// <summary>Connects to the broker and declares a fresh prefix's queues; an unreachable broker's error says what to start.</summary>
-    public static async Task<ClusterProcesses> StartAsync(string folder, string url)
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public static Task<ClusterProcesses> StartAsync(string folder)
     {
         if (!File.Exists(Xaigrid)) throw new InvalidOperationException($"{Xaigrid} is missing: run scripts/setup.sh, which publishes it");
-        var settings = Settings(url, $"bench-{Guid.NewGuid():N}"[..18]);
-        var connection = await Connect(settings);
-        var channel = await connection.CreateChannelAsync();
-        // Declared here, as every xaigrid process declares them, so the workers' consumers can be counted before any starts.
-        await ClusterQueues.For(settings.Queues).DeclareAsync(channel, settings.Queues, CancellationToken.None);
-        return new ClusterProcesses(folder, url, settings, connection, channel);
-    }
-
-    /// <summary>Throws, saying what to start, when the broker cannot be reached.</summary>
-    public static async Task CheckBroker(string url)
-    {
-        await using var connection = await Connect(Settings(url, "bench"));
-    }
-
-    private static async Task<IConnection> Connect(ClusterSettings settings)
-    {
-        try
-        {
-            return await BrokerConnection.OpenAsync(settings, "scale-out benchmark", CancellationToken.None);
-        }
-        catch (InvalidOperationException e)
-        {
-            throw new InvalidOperationException($"the scale-out benchmark needs RabbitMQ: {e.Message}. Start the test broker with " +
-                $"'tests/cluster/rabbitmq.sh start' (127.0.0.1:5673), or name another with --broker or {ClusterSettingsLoader.UrlVariable} " +
-                "(amqp://user:password@host:port/vhost)", e);
-        }
+        return Task.FromResult(new ClusterProcesses(folder));
     }
 
     public XaigridProcess Worker(string name)
     {
-        var config = Path.Combine(folder, $"worker-{name}.yaml");
-        File.WriteAllText(config, $"queues:\n  prefix: {settings.Queues.Prefix}\nworker:\n  name: {name}\n  threads: 1\n");
+        var config = Path.Combine(folder, $"worker-{name}.conf");
+        File.WriteAllText(config, $"xaigrid.worker {{ coordinator = \"127.0.0.1:{Port}\", name = {name}, threads = 1 }}\n");
         return Start(name, "worker", "--config", config);
     }
 
     public XaigridProcess Coordinator(string experiment, string db)
     {
-        var config = Path.Combine(folder, "coordinator.yaml");
-        File.WriteAllText(config, $"queues:\n  prefix: {settings.Queues.Prefix}\n");
+        var config = Path.Combine(folder, "coordinator.conf");
+        File.WriteAllText(config, $"akka.remote.dot-netty.tcp.port = {Port}\n");
         return Start("coordinator", "coordinator", experiment, "--config", config, "--db", db);
     }
 
@@ -104,20 +69,19 @@ internal sealed class ClusterProcesses : IAsyncDisposable
         };
         start.ArgumentList.Add(Xaigrid);
         foreach (var a in args) start.ArgumentList.Add(a);
-        start.Environment[ClusterSettingsLoader.UrlVariable] = url;
         var process = new XaigridProcess(name, start);
         processes.Add(process);
         return process;
     }
 
-    /// <summary>Waits until <paramref name="count"/> workers consume the work queue, so their start-up is outside every timing.</summary>
-    public async Task WaitForConsumers(int count)
+    /// <summary>Waits until every worker has started its node (it then joins as soon as the coordinator listens).</summary>
+    public async Task WaitForWorkers(IEnumerable<XaigridProcess> workers)
     {
         var clock = Stopwatch.StartNew();
-        while ((await channel.QueueDeclarePassiveAsync(ClusterQueues.For(settings.Queues).Work)).ConsumerCount < count)
+        while (!workers.All(w => w.Lines.Any(l => l.Contains("joining the coordinator", StringComparison.Ordinal))))
         {
-            ThrowIfAnyExited($"{count} workers to consume the work queue");
-            if (clock.Elapsed > StartLimit) throw new InvalidOperationException($"no {count} workers consuming after {StartLimit.TotalSeconds} s\n{Transcript()}");
+            ThrowIfAnyExited("the workers to start");
+            if (clock.Elapsed > StartLimit) throw new InvalidOperationException($"the workers did not start within {StartLimit.TotalSeconds} s\n{Transcript()}");
             await Task.Delay(50);
         }
     }
@@ -129,13 +93,18 @@ internal sealed class ClusterProcesses : IAsyncDisposable
     public async Task WaitForExit(XaigridProcess process, int expected)
     {
         while (!await process.WaitForExit(TimeSpan.FromSeconds(1)))
-            ThrowIfAnyExited($"{process.Name} to exit");
+            ThrowIfAnyExited($"{process.Name} to exit", process);
         if (process.ExitCode != expected) throw new InvalidOperationException($"{process.Name} exited with {process.ExitCode}, not {expected}\n{Transcript()}");
     }
 
-    private void ThrowIfAnyExited(string what)
+    /// <summary>The coordinator exits by itself when its run is over: it is done, not dead.</summary>
+    public void Finished(XaigridProcess process) => finished.Add(process);
+
+    private readonly HashSet<XaigridProcess> finished = [];
+
+    private void ThrowIfAnyExited(string what, XaigridProcess? awaited = null)
     {
-        if (processes.FirstOrDefault(p => p.HasExited && !p.Stopped) is { } dead)
+        if (processes.FirstOrDefault(p => p.HasExited && !p.Stopped && p != awaited && !finished.Contains(p)) is { } dead)
             throw new InvalidOperationException($"{dead.Name} exited with {dead.ExitCode} while waiting for {what}\n{Transcript()}");
     }
 
@@ -155,11 +124,9 @@ internal sealed class ClusterProcesses : IAsyncDisposable
     [DllImport("libc", SetLastError = true)]
     private static extern int getrusage(int who, [Out] long[] usage);
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync()
     {
         foreach (var p in processes) p.Dispose();
-        await ClusterQueues.For(settings.Queues).DeleteAsync(channel, CancellationToken.None);
-        await channel.DisposeAsync();
-        await connection.DisposeAsync();
+        return ValueTask.CompletedTask;
     }
 }

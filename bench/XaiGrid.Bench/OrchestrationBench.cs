@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using XaiGrid.Orchestration.Coordination;
 using XaiGrid.Orchestration.Execution;
 using XaiGrid.Orchestration.Planning;
-using XaiGrid.Orchestration.Transport;
+using XaiGrid.Orchestration.Workers;
 
 namespace XaiGrid.Bench;
 
@@ -41,7 +41,7 @@ public static class OrchestrationBench
     }
 
     /// <summary>Jobs of <c>job - 1</c> independent partials and a merge that depends on them, <paramref name="cells"/> in all.</summary>
-    private static ExperimentPlan Plan(int cells, int job)
+    internal static ExperimentPlan Plan(int cells, int job)
     {
         if (job < 2) throw new ArgumentException($"--job needs at least 2 cells (partials and a merge), got {job}");
         var plan = new List<CellSpec>();
@@ -70,9 +70,9 @@ public static class OrchestrationBench
             var db = Path.Combine(folder.FullName, "bench.db");
             // A progress callback makes the coordinator read the status after every cell, as `xaigrid run` does.
             var options = progress ? new CoordinatorOptions { Progress = _ => { } } : new CoordinatorOptions();
-            var transport = new InProcessTransport(db, workers, execute: _ => new CellOutput());
             long start = Stopwatch.GetTimestamp();
-            var summary = ExperimentRunner.RunAsync(experiment, plan, db, transport, options).GetAwaiter().GetResult();
+            var summary = ExperimentRunner.RunAsync(experiment, plan, db, new LocalWorkers(workers, Execute: _ => new CellOutput()), options)
+                .GetAwaiter().GetResult();
             double whole = Stopwatch.GetElapsedTime(start).TotalSeconds;
             if (summary.Status.Cells.Done != plan.Cells.Count)
                 throw new InvalidOperationException($"only {summary.Status.Cells.Done} of {plan.Cells.Count} cells are done");

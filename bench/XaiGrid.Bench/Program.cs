@@ -6,6 +6,8 @@ var benchmarks = new Dictionary<string, (string Arguments, Func<string[], int> R
     ["conv2d"] = ("", a => Conv2dBench.Run(BenchOptions.Parse(a))),
     ["train"] = ($"[{string.Join(",", TrainBench.Models)}]", TrainBench.Run),
     ["orchestration"] = (OrchestrationBench.Usage, OrchestrationBench.Run),
+    ["cluster-overhead"] = (ClusterOverheadBench.Usage, ClusterOverheadBench.Run),
+    ["noop-worker"] = ("PORT NAME WORKERS (started by cluster-overhead)", ClusterOverheadBench.Worker),
     ["scaleout"] = (ScaleoutBench.Usage, ScaleoutBench.Run),
     ["explain"] = (ExplainBench.Usage, ExplainBench.Run),
     ["captum"] = (CaptumBench.Usage, CaptumBench.Run),

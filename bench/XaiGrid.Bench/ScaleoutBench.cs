@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using XaiGrid.Orchestration.Cluster;
 using XaiGrid.Orchestration.Coordination;
 using XaiGrid.Store;
 using XaiGrid.Testing;
@@ -12,8 +11,8 @@ namespace XaiGrid.Bench;
 /// <summary>
 /// How cluster mode scales with worker processes (one libtorch thread each), run as a user scaling out runs it: per
 /// worker count W, a fresh database, W <c>xaigrid worker</c> processes and one <c>xaigrid coordinator</c> process on the
-/// quickstart experiment, through a RabbitMQ broker on a queue prefix of the run's own. Stage times come from the cells'
-/// start and finish times in the database. The explanation stage is the maps' partials, merges and metrics; it is timed
+/// quickstart experiment, joined with Akka.Cluster on loopback at a port of the run's own (workers started first, so their
+/// start-up is outside the stage times). Stage times come from the cells' start and finish times in the database. The explanation stage is the maps' partials, merges and metrics; it is timed
 /// from the last training cell's end to its last cell's end (the span the experiment waits for it), and also as its own
 /// span (first start to last end). Its work (which a second worker should not grow) is the sum of the workers' own times
 /// for its cells, from their logs (a cell's time in the database also holds sending its result). Each round starts
@@ -21,8 +20,7 @@ namespace XaiGrid.Bench;
 /// </summary>
 public static class ScaleoutBench
 {
-    public const string Usage = "[experiment.yaml (experiments/quickstart.yaml)] [--max-workers 2] [--reps 1] " +
-        $"[--broker amqp://user:password@host:port/vhost (default ${ClusterSettingsLoader.UrlVariable}, else {ClusterProcesses.TestBrokerUrl})]";
+    public const string Usage = "[experiment.yaml (experiments/quickstart.yaml)] [--max-workers 2] [--reps 1]";
 
     public static int Run(string[] args)
     {
@@ -33,7 +31,6 @@ public static class ScaleoutBench
             args = args[1..];
         }
         int maxWorkers = 2, reps = 1;
-        string url = Environment.GetEnvironmentVariable(ClusterSettingsLoader.UrlVariable) is { Length: > 0 } set ? set : ClusterProcesses.TestBrokerUrl;
         for (int i = 0; i < args.Length; i += 2)
         {
             if (i + 1 >= args.Length) throw new ArgumentException($"option {args[i]} needs a value; {Usage}");
@@ -49,25 +46,9 @@ public static class ScaleoutBench
                     break;
                 case "--reps":
                     throw new ArgumentException($"--reps takes a positive integer, got '{args[i + 1]}'");
-                case "--broker":
-                    url = args[i + 1];
-                    break;
                 default:
                     throw new ArgumentException($"unknown option {args[i]}; {Usage}");
             }
-        }
-        try
-        {
-            ClusterProcesses.CheckBroker(url).GetAwaiter().GetResult();
-        }
-        catch (InvalidDataException e)
-        {
-            throw new ArgumentException(e.Message, e);
-        }
-        catch (InvalidOperationException e)
-        {
-            Console.Error.WriteLine(e.Message);
-            return 1;
         }
         // Relative data paths in experiment files resolve against the working folder: the repository root.
         Directory.SetCurrentDirectory(Measure.RepoFile());
@@ -93,7 +74,7 @@ public static class ScaleoutBench
                 Stages r;
                 try
                 {
-                    r = RunOnce(experiment, workers, url).GetAwaiter().GetResult();
+                    r = RunOnce(experiment, workers).GetAwaiter().GetResult();
                 }
                 catch (InvalidOperationException e)
                 {
@@ -153,7 +134,7 @@ public static class ScaleoutBench
     private sealed record Stages(double Whole, double Training, double ExplainAfterTraining, double ExplainSpan, double ExplainWork, double Rest,
         double CoordinatorCpu, double WorkersCpu);
 
-    private static async Task<Stages> RunOnce(string experiment, int workerCount, string url)
+    private static async Task<Stages> RunOnce(string experiment, int workerCount)
     {
         var folder = Directory.CreateTempSubdirectory("xaigrid-scaleout-");
         try
@@ -161,14 +142,15 @@ public static class ScaleoutBench
             var db = Path.Combine(folder.FullName, "scaleout.db");
             double whole, coordinatorCpu, workersCpu;
             List<XaigridProcess> workers;
-            await using (var cluster = await ClusterProcesses.StartAsync(folder.FullName, url))
+            await using (var cluster = await ClusterProcesses.StartAsync(folder.FullName))
             {
                 workers = Enumerable.Range(1, workerCount).Select(i => cluster.Worker($"w{i}")).ToList();
-                await cluster.WaitForConsumers(workerCount);
+                await cluster.WaitForWorkers(workers);
                 double workersBefore = workers.Sum(w => w.CpuSeconds), exitedBefore = ClusterProcesses.ExitedChildrenCpuSeconds();
                 long start = Stopwatch.GetTimestamp();
                 var coordinator = cluster.Coordinator(experiment, db);
                 await cluster.WaitForExit(coordinator, 0);
+                cluster.Finished(coordinator);
                 whole = Stopwatch.GetElapsedTime(start).TotalSeconds;
                 coordinatorCpu = ClusterProcesses.ExitedChildrenCpuSeconds() - exitedBefore;
                 workersCpu = workers.Sum(w => w.CpuSeconds) - workersBefore;
@@ -186,7 +168,7 @@ public static class ScaleoutBench
             var explanation = cells.Where(IsExplanation).ToList();
             var explainEnd = explanation.Max(c => c.Finished!.Value);
             var end = cells.Max(c => c.Finished!.Value);
-            // A cell run twice (redelivered after a worker lost its connection) counts twice: both runs were work.
+            // A cell run twice (sent again after its worker was lost) counts twice: both runs were work.
             var workSeconds = workers.SelectMany(w => w.CellSeconds).GroupBy(p => p.Key).ToDictionary(g => g.Key, g => g.Sum(p => p.Value));
             double Work(CellRecord c) => workSeconds.TryGetValue(c.Key, out var s)
                 ? s : throw new InvalidOperationException($"no worker logged {c.Kind} cell {c.Key} as started and done");

@@ -53,6 +53,30 @@ internal sealed partial class XaigridProcess : IDisposable
 
     public int ExitCode => process.ExitCode;
 
+    public int Id => process.Id;
+
+    /// <summary>Its resident memory now (VmRSS), in bytes; 0 once it has exited.</summary>
+    public long ResidentBytes => Status("VmRSS");
+
+    /// <summary>The most resident memory it has had so far (VmHWM, the high-water mark), in bytes; 0 once it has exited.</summary>
+    public long PeakResidentBytes => Status("VmHWM");
+
+    private long Status(string field)
+    {
+        try
+        {
+            var line = File.ReadLines($"/proc/{process.Id}/status").FirstOrDefault(l => l.StartsWith(field + ":", StringComparison.Ordinal));
+            return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    }
+
+    /// <summary>Everything it printed so far on stdout and stderr.</summary>
+    public IReadOnlyList<string> Lines => stdout.Concat(stderr).ToList();
+
     /// <summary>CPU seconds it has used so far (while it runs).</summary>
     public double CpuSeconds => process.TotalProcessorTime.TotalSeconds;
 
@@ -82,7 +106,14 @@ internal sealed partial class XaigridProcess : IDisposable
         if (kill(process.Id, Sigterm) != 0) throw new InvalidOperationException($"kill -TERM {process.Id} ({Name}): errno {Marshal.GetLastPInvokeError()}");
     }
 
-    private const int Sigterm = 15;
+    /// <summary>SIGINT, as Ctrl-C in a terminal.</summary>
+    public void Interrupt()
+    {
+        Stopped = true;
+        if (kill(process.Id, Sigint) != 0) throw new InvalidOperationException($"kill -INT {process.Id} ({Name}): errno {Marshal.GetLastPInvokeError()}");
+    }
+
+    private const int Sigterm = 15, Sigint = 2;
 
     [DllImport("libc", SetLastError = true)]
     private static extern int kill(int pid, int sig);

@@ -3,7 +3,7 @@ using XaiGrid.TorchExtras;
 
 namespace XaiGrid.Cli.Tests;
 
-/// <summary><c>--device</c> of train, explain, evaluate and run, and <c>worker.device</c>: spelling, availability, and cpu end to end.</summary>
+/// <summary><c>--device</c> of train, explain, evaluate and run, and <c>xaigrid.worker.device</c>: spelling, availability, and cpu end to end.</summary>
 public class DeviceOptionTests(SmallMnist1D data) : IClassFixture<SmallMnist1D>
 {
     public static TheoryData<string, string> Misspelt => new()
@@ -39,11 +39,11 @@ public class DeviceOptionTests(SmallMnist1D data) : IClassFixture<SmallMnist1D>
     {
         if (torch.cuda.is_available()) return;
         using var dir = new TempDir();
-        var config = dir.File("worker.yaml");
-        // The device is checked before the broker is contacted: no broker is needed for this error.
-        File.WriteAllText(config, "broker:\n  host: 127.0.0.1\n  port: 1\n  user: u\n  password: p\nworker:\n  device: cuda:0\n");
+        var config = dir.File("worker.conf");
+        // The device is checked before the node starts: no coordinator is needed for this error.
+        File.WriteAllText(config, "xaigrid.worker { coordinator = \"127.0.0.1:1\", device = \"cuda:0\" }\n");
         var run = Cli.Run("worker", "--config", config);
-        Assert.StartsWith("error: worker.device cuda:0: CUDA is not available to this process", run.SingleErrorLine());
+        Assert.StartsWith("error: xaigrid.worker.device cuda:0: CUDA is not available to this process", run.SingleErrorLine());
     }
 
     [Fact]

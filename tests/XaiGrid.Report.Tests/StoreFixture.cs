@@ -1,5 +1,5 @@
 using XaiGrid.Orchestration.Coordination;
-using XaiGrid.Orchestration.Transport;
+using XaiGrid.Orchestration.Workers;
 using XaiGrid.Store;
 
 namespace XaiGrid.Report.Tests;
@@ -85,8 +85,7 @@ public sealed class StoreFixture : IDisposable
         var experiment = Path.Combine(Folder, "tiny.yaml");
         File.WriteAllText(experiment, Yaml);
         var plan = ExperimentRunner.Plan(experiment);
-        var transport = new InProcessTransport(Db, workers: 2, threadsPerWorker: 1);
-        var summary = ExperimentRunner.RunAsync(experiment, plan, Db, transport, new CoordinatorOptions { MaxAttempts = 1 })
+        var summary = ExperimentRunner.RunAsync(experiment, plan, Db, new LocalWorkers(2, ThreadsPerWorker: 1), new CoordinatorOptions { MaxAttempts = 1 })
             .WaitAsync(TimeSpan.FromMinutes(10)).GetAwaiter().GetResult();
         if (summary.Status.Cells.Pending + summary.Status.Cells.Running > 0)
             throw new InvalidOperationException($"the tiny run left cells undone: {summary.Status.ToJson()}");

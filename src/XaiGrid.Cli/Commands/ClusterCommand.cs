@@ -6,18 +6,18 @@ using XaiGrid.Orchestration.Coordination;
 namespace XaiGrid.Cli.Commands;
 
 /// <summary>
-/// Cluster mode (DESIGN.md §5): <c>xaigrid coordinator</c> plans an experiment and dispatches its cells through
-/// RabbitMQ; <c>xaigrid worker</c> runs cells on any machine until stopped. Credentials come from the config file or
-/// the environment, never from the command line.
+/// Cluster mode (DESIGN.md §5): <c>xaigrid coordinator</c> plans an experiment, holds its store and is the cluster's
+/// seed node; <c>xaigrid worker</c> joins it with Akka.Cluster and runs cells until stopped. Settings come from the
+/// HOCON file given with --config (see cluster-config/) and the environment, never from the command line.
 /// </summary>
 internal static class ClusterCommand
 {
     public static Command CreateCoordinator()
     {
         var experiment = new Argument<string>("experiment") { Description = "experiment file (.yaml)" };
-        var config = new Option<string>("--config") { Description = "coordinator settings (see cluster-config/coordinator.yaml)", Required = true };
+        var config = new Option<string>("--config") { Description = "coordinator settings (see cluster-config/coordinator.conf)", Required = true };
         var db = new Option<string>("--db") { Description = "result database", DefaultValueFactory = _ => RunCommand.DefaultDatabase };
-        var command = new Command("coordinator", "Run an experiment on workers reached through RabbitMQ; restart it to resume")
+        var command = new Command("coordinator", "Run an experiment on worker nodes that join this one; restart it to resume")
         {
             experiment, config, db,
         };
@@ -29,17 +29,14 @@ internal static class ClusterCommand
             var plan = RunCommand.Validated(() => ExperimentRunner.Plan(path));
             if (plan is null) return 2;
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(dbPath))!);
-            AnsiConsole.MarkupLineInterpolated($"[bold]{plan.Experiment}[/]: {plan.Cells.Count} cells through RabbitMQ; results in {dbPath}");
-            using var artifacts = new StoreArtifactSource(dbPath);
-            var transport = new RabbitMqTransport(settings, artifacts);
-            // The broker already redelivers a failing cell up to max_deliveries times: the coordinator does not retry on top.
+            AnsiConsole.MarkupLineInterpolated($"[bold]{plan.Experiment}[/]: {plan.Cells.Count} cells on worker nodes; results in {dbPath}");
             var options = new CoordinatorOptions
             {
-                MaxAttempts = 1,
-                Progress = status => AnsiConsole.MarkupLineInterpolated(
+                Log = Console.Out,
+                Progress = status => Console.WriteLine(
                     $"{status.Cells.Done} done, {status.Cells.Running} running, {status.Cells.Pending} pending, {status.Cells.Failed} failed"),
             };
-            var summary = ExperimentRunner.RunAsync(path, plan, dbPath, transport, options, CommandErrors.CancelOnCtrlC()).GetAwaiter().GetResult();
+            var summary = ClusterCoordinator.RunAsync(path, plan, dbPath, settings, options, CommandErrors.CancelOnCtrlC()).GetAwaiter().GetResult();
             var cells = summary.Status.Cells;
             AnsiConsole.MarkupLineInterpolated($"{cells.Done} done, {cells.Failed} failed; {summary.Status.Computed} executions");
             if (summary.Interrupted) return 130;
@@ -50,12 +47,12 @@ internal static class ClusterCommand
 
     public static Command CreateWorker()
     {
-        var config = new Option<string>("--config") { Description = "worker settings (see cluster-config/worker.yaml)", Required = true };
-        var command = new Command("worker", "Run cells from RabbitMQ until stopped; SIGTERM finishes the current cell first") { config };
+        var config = new Option<string>("--config") { Description = "worker settings (see cluster-config/worker.conf)", Required = true };
+        var command = new Command("worker", "Join the coordinator's cluster and run cells until stopped; SIGTERM finishes the running cells first") { config };
         command.SetAction(parse => CommandErrors.Run(() =>
         {
             var settings = ClusterSettingsLoader.Load(parse.GetValue(config)!);
-            ClusterWorker.RunAsync(settings).GetAwaiter().GetResult();
+            WorkerHost.RunAsync(settings).GetAwaiter().GetResult();
             return 0;
         }));
         return command;

@@ -2,7 +2,7 @@ using System.CommandLine;
 using Spectre.Console;
 using XaiGrid.Orchestration.Coordination;
 using XaiGrid.Orchestration.Experiments;
-using XaiGrid.Orchestration.Transport;
+using XaiGrid.Orchestration.Workers;
 using XaiGrid.Report;
 using XaiGrid.Store;
 
@@ -62,8 +62,8 @@ internal static class RunCommand
                             }
                         },
                     };
-                    var transport = new InProcessTransport(dbPath, parse.GetValue(workers), device: on);
-                    summary = ExperimentRunner.RunAsync(path, plan, dbPath, transport, options, cancel).GetAwaiter().GetResult();
+                    summary = ExperimentRunner.RunAsync(path, plan, dbPath, new LocalWorkers(parse.GetValue(workers), Device: on), options, cancel)
+                        .GetAwaiter().GetResult();
                     options.Progress(summary.Status);
                 });
             var cells = summary.Status.Cells;

@@ -1,21 +1,37 @@
+using System.Globalization;
+using Akka.Configuration;
+using Akka.Configuration.Hocon;
 using XaiGrid.TorchExtras;
-using System.Text.RegularExpressions;
-using XaiGrid.Models.Yaml;
-using YamlDotNet.Core;
-using YamlDotNet.RepresentationModel;
 
 namespace XaiGrid.Orchestration.Cluster;
 
 /// <summary>
-/// Reads <see cref="ClusterSettings"/> from a YAML file (cluster-config/coordinator.yaml, worker.yaml): sections
-/// broker, queues, coordinator, worker, all optional, unknown keys refused with their line and column. Then the
-/// environment overrides the broker: <c>XAIGRID_RABBITMQ_URL</c> (amqp://user:password@host:port/vhost) replaces
-/// the whole broker address, <c>XAIGRID_RABBITMQ_USER</c> and <c>XAIGRID_RABBITMQ_PASSWORD</c> the credentials, so
-/// secrets need not sit in a file.
+/// Reads <see cref="ClusterSettings"/> from a HOCON file (cluster-config/coordinator.conf, worker.conf). The file's
+/// <c>akka</c> section configures the node's actor system as Akka documents it; its <c>xaigrid</c> section holds
+/// XaiGrid's own keys, where an unknown key is an error naming it. The environment goes on top of the file:
+/// <list type="bullet">
+/// <item><c>XAIGRID_HOSTNAME</c>, <c>XAIGRID_PORT</c>, <c>XAIGRID_PUBLIC_HOSTNAME</c>: where the node listens and the
+///   address others reach it at (<c>akka.remote.dot-netty.tcp</c>);</item>
+/// <item><c>XAIGRID_COORDINATOR</c> (host:port) and <c>XAIGRID_WORKER_NAME</c>: the worker's coordinator and name;</item>
+/// <item><c>XAIGRID_TLS_CERTIFICATE</c>, <c>XAIGRID_TLS_PASSWORD</c>, <c>XAIGRID_TLS_CA</c>: TLS on, with this
+///   certificate (and its password, which then need not sit in a file), trusting this CA.</item>
+/// </list>
 /// </summary>
-public static partial class ClusterSettingsLoader
+public static class ClusterSettingsLoader
 {
-    public const string UrlVariable = "XAIGRID_RABBITMQ_URL", UserVariable = "XAIGRID_RABBITMQ_USER", PasswordVariable = "XAIGRID_RABBITMQ_PASSWORD";
+    public const string HostnameVariable = "XAIGRID_HOSTNAME", PortVariable = "XAIGRID_PORT", PublicHostnameVariable = "XAIGRID_PUBLIC_HOSTNAME",
+        CoordinatorVariable = "XAIGRID_COORDINATOR", WorkerNameVariable = "XAIGRID_WORKER_NAME",
+        CertificateVariable = "XAIGRID_TLS_CERTIFICATE", PasswordVariable = "XAIGRID_TLS_PASSWORD", CaVariable = "XAIGRID_TLS_CA";
+
+    private static readonly Dictionary<string, string[]> Keys = new()
+    {
+        ["xaigrid"] = ["coordinator", "worker", "artifacts", "tls", "cell-dispatcher", "store-dispatcher"],
+        ["xaigrid.coordinator"] = ["max-deliveries", "retry-backoff", "longest-cell"],
+        ["xaigrid.worker"] = ["coordinator", "name", "device", "threads", "concurrent-cells", "artifact-cache-folder", "artifact-cache-size",
+            "artifact-timeout", "rejoin-delay"],
+        ["xaigrid.artifacts"] = ["chunk-size", "inline-limit"],
+        ["xaigrid.tls"] = ["ca-certificate"],
+    };
 
     /// <param name="environment">Reads an environment variable; the process environment when null.</param>
     public static ClusterSettings Load(string path, Func<string, string?>? environment = null)
@@ -24,171 +40,159 @@ public static partial class ClusterSettingsLoader
         return Parse(File.ReadAllText(path), path, environment);
     }
 
-    public static ClusterSettings Parse(string yaml, string source, Func<string, string?>? environment = null)
+    public static ClusterSettings Parse(string hocon, string source, Func<string, string?>? environment = null)
     {
-        var settings = ReadFile(yaml, new NodeReader(source));
-        return WithEnvironment(settings, source, environment ?? Environment.GetEnvironmentVariable);
-    }
-
-    private static ClusterSettings ReadFile(string yaml, NodeReader reader)
-    {
-        var stream = new YamlStream();
+        Config file;
         try
         {
-            stream.Load(new StringReader(yaml));
+            file = ConfigurationFactory.ParseString(hocon);
         }
-        catch (YamlException e)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
-            throw new YamlFileException(reader.Source, e.Start.Line, e.Start.Column, e.Message);
+            throw new InvalidDataException($"{source}: not valid HOCON: {e.Message}", e);
         }
-        var settings = new ClusterSettings();
-        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is YamlScalarNode { Value: null or "" }) return settings;
-        if (stream.Documents[0].RootNode is not YamlMappingNode root)
-            throw reader.Error(stream.Documents[0].RootNode, "cluster settings must be a mapping with sections broker, queues, coordinator, worker");
-        reader.OnlyKeys(root, "broker", "queues", "coordinator", "worker");
-        if (Section(reader, root, "broker") is { } broker) settings = settings with { Broker = ReadBroker(reader, broker) };
-        if (Section(reader, root, "queues") is { } queues) settings = settings with { Queues = ReadQueues(reader, queues) };
-        if (Section(reader, root, "coordinator") is { } coordinator) settings = settings with { Coordinator = ReadCoordinator(reader, coordinator) };
-        if (Section(reader, root, "worker") is { } worker) settings = settings with { Worker = ReadWorker(reader, worker) };
+        var config = WithEnvironment(file, environment ?? Environment.GetEnvironmentVariable).WithFallback(file);
+        foreach (var (section, known) in Keys) CheckKeys(config, section, known, source);
+        var reader = new Reader(config, source);
+        var tcp = "akka.remote.dot-netty.tcp";
+        var tls = new TlsSettings
+        {
+            Enabled = reader.Bool($"{tcp}.enable-ssl", false),
+            Certificate = reader.String($"{tcp}.ssl.certificate.path", ""),
+            Password = reader.String($"{tcp}.ssl.certificate.password", ""),
+            CaCertificate = reader.String("xaigrid.tls.ca-certificate", ""),
+        };
+        if (tls.Enabled && tls.Certificate.Length == 0)
+            throw new InvalidDataException($"{source}: {tcp}.enable-ssl is on but no certificate is named: set {tcp}.ssl.certificate.path or {CertificateVariable}");
+        var w = new WorkerSettings();
+        var device = reader.String("xaigrid.worker.device", w.Device);
+        try
+        {
+            device = Devices.Name(Devices.Parse(device));
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"{source}: xaigrid.worker.device: {e.Message}", e);
+        }
+        var coordinatorAddress = reader.String("xaigrid.worker.coordinator", w.Coordinator);
+        CoordinatorAddress(coordinatorAddress, source: source);
+        var name = reader.String("xaigrid.worker.name", "");
+        var c = new CoordinatorSettings();
+        var a = new ArtifactSettings();
+        var settings = new ClusterSettings
+        {
+            Config = config,
+            Coordinator = new CoordinatorSettings
+            {
+                MaxDeliveries = reader.Int("xaigrid.coordinator.max-deliveries", c.MaxDeliveries, 1, 1000),
+                RetryBackoff = reader.Duration("xaigrid.coordinator.retry-backoff", c.RetryBackoff),
+                LongestCell = reader.Duration("xaigrid.coordinator.longest-cell", c.LongestCell),
+            },
+            Worker = new WorkerSettings
+            {
+                Coordinator = coordinatorAddress,
+                Name = name.Length > 0 ? name : w.Name,
+                Device = device,
+                Threads = reader.Int("xaigrid.worker.threads", w.Threads, 0, 1024),
+                ConcurrentCells = reader.Int("xaigrid.worker.concurrent-cells", w.ConcurrentCells, 1, 256),
+                ArtifactCacheFolder = reader.String("xaigrid.worker.artifact-cache-folder", w.ArtifactCacheFolder),
+                ArtifactCacheBytes = reader.Bytes("xaigrid.worker.artifact-cache-size", w.ArtifactCacheBytes, 0),
+                ArtifactTimeout = reader.Duration("xaigrid.worker.artifact-timeout", w.ArtifactTimeout),
+                RejoinDelay = reader.Duration("xaigrid.worker.rejoin-delay", w.RejoinDelay),
+            },
+            Artifacts = new ArtifactSettings
+            {
+                ChunkBytes = (int)reader.Bytes("xaigrid.artifacts.chunk-size", a.ChunkBytes, 1024, 64 << 20),
+                InlineBytes = (int)reader.Bytes("xaigrid.artifacts.inline-limit", a.InlineBytes, 0, 64 << 20),
+            },
+            Tls = tls,
+        };
+        long frame = config.WithFallback(Hosting.ActorSystems.Reference).GetByteSize($"{tcp}.maximum-frame-size") ?? 128000;
+        long needed = Math.Max(settings.Artifacts.ChunkBytes, settings.Artifacts.InlineBytes) + (64 << 10);
+        if (frame < needed)
+            throw new InvalidDataException($"{source}: {tcp}.maximum-frame-size ({frame} bytes) must exceed xaigrid.artifacts' chunk-size and " +
+                $"inline-limit by 64 KiB of headers: at least {needed} bytes");
         return settings;
     }
 
-    private static YamlMappingNode? Section(NodeReader reader, YamlMappingNode root, string name) => reader.Optional(root, name) switch
+    /// <summary>host:port of the coordinator, as the Akka address of its node (protocol akka.ssl.tcp with TLS).</summary>
+    public static Akka.Actor.Address CoordinatorAddress(string hostPort, bool tls = false, string source = "xaigrid.worker.coordinator")
     {
-        null => null,
-        YamlMappingNode mapping => mapping,
-        YamlScalarNode { Value: null or "" } => null,
-        var other => throw reader.Error(other, $"'{name}' must be a mapping (key: value lines)"),
-    };
-
-    private static BrokerSettings ReadBroker(NodeReader r, YamlMappingNode node)
-    {
-        r.OnlyKeys(node, "host", "port", "vhost", "user", "password", "heartbeat_seconds");
-        var b = new BrokerSettings();
-        return b with
-        {
-            Host = r.OptionalString(node, "host") ?? b.Host,
-            Port = Int(r, node, "port", 1, 65535) ?? b.Port,
-            VirtualHost = r.OptionalString(node, "vhost") ?? b.VirtualHost,
-            User = r.OptionalString(node, "user"),
-            Password = r.OptionalString(node, "password"),
-            HeartbeatSeconds = Int(r, node, "heartbeat_seconds", 0, 3600) ?? b.HeartbeatSeconds,
-        };
+        int colon = hostPort.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(hostPort[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
+            throw new InvalidDataException($"{source}: the coordinator must be host:port, got '{hostPort}'");
+        return new Akka.Actor.Address(tls ? "akka.ssl.tcp" : "akka.tcp", Hosting.ActorSystems.Name, hostPort[..colon].Trim('[', ']'), port);
     }
 
-    private static QueueSettings ReadQueues(NodeReader r, YamlMappingNode node)
+    private static Config WithEnvironment(Config file, Func<string, string?> environment)
     {
-        r.OnlyKeys(node, "prefix", "max_deliveries", "consumer_timeout_minutes", "max_message_mb");
-        var q = new QueueSettings();
-        var prefix = q.Prefix;
-        if (r.Optional(node, "prefix") is { } prefixNode)
+        var lines = new List<string>();
+        void Set(string variable, string key)
         {
-            prefix = r.String(prefixNode, "prefix");
-            if (!PrefixPattern().IsMatch(prefix))
-                throw r.Error(prefixNode, $"prefix '{prefix}' must be 1-200 letters, digits, '.', '_' or '-', starting with a letter or digit");
+            if (environment(variable) is { Length: > 0 } value) lines.Add($"{key} = {Quote(value)}");
         }
-        var minutes = Int(r, node, "consumer_timeout_minutes", 1, 35791);
-        var megabytes = Int(r, node, "max_message_mb", 1, 512);
-        return q with
-        {
-            Prefix = prefix,
-            MaxDeliveries = Int(r, node, "max_deliveries", 1, 1000) ?? q.MaxDeliveries,
-            ConsumerTimeout = minutes is { } m ? TimeSpan.FromMinutes(m) : q.ConsumerTimeout,
-            MaxMessageBytes = megabytes is { } mb ? mb << 20 : q.MaxMessageBytes,
-        };
+        Set(HostnameVariable, "akka.remote.dot-netty.tcp.hostname");
+        Set(PortVariable, "akka.remote.dot-netty.tcp.port");
+        Set(PublicHostnameVariable, "akka.remote.dot-netty.tcp.public-hostname");
+        Set(CoordinatorVariable, "xaigrid.worker.coordinator");
+        Set(WorkerNameVariable, "xaigrid.worker.name");
+        Set(CertificateVariable, "akka.remote.dot-netty.tcp.ssl.certificate.path");
+        Set(PasswordVariable, "akka.remote.dot-netty.tcp.ssl.certificate.password");
+        Set(CaVariable, "xaigrid.tls.ca-certificate");
+        if (environment(CertificateVariable) is { Length: > 0 }) lines.Add("akka.remote.dot-netty.tcp.enable-ssl = on");
+        return ConfigurationFactory.ParseString(string.Join("\n", lines));
     }
 
-    private static CoordinatorSettings ReadCoordinator(NodeReader r, YamlMappingNode node)
+    private static string Quote(string value) => "\"" + value.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
+
+    private static void CheckKeys(Config config, string section, string[] known, string source)
     {
-        r.OnlyKeys(node, "max_in_flight");
-        var c = new CoordinatorSettings();
-        return c with { MaxInFlight = Int(r, node, "max_in_flight", 1, 1_000_000) ?? c.MaxInFlight };
+        if (!config.HasPath(section)) return;
+        var value = config.GetValue(section);
+        if (!value.IsObject()) throw new InvalidDataException($"{source}: '{section}' must be an object {{ key = value }}");
+        foreach (var key in value.GetObject().Items.Keys)
+            if (!known.Contains(key))
+                throw new InvalidDataException($"{source}: unknown key '{section}.{key}'; known keys there: {string.Join(", ", known)}");
     }
 
-    private static WorkerSettings ReadWorker(NodeReader r, YamlMappingNode node)
+    /// <summary>Typed reads that name the file and the key when a value is wrong.</summary>
+    private sealed class Reader(Config config, string source)
     {
-        r.OnlyKeys(node, "name", "device", "threads", "concurrent_cells", "prefetch", "artifact_cache_mb", "artifact_timeout_seconds");
-        var w = new WorkerSettings();
-        var device = w.Device;
-        if (r.Optional(node, "device") is { } deviceNode)
+        private T Read<T>(string key, T fallback, Func<T> read)
         {
-            device = r.String(deviceNode, "device");
+            if (!config.HasPath(key)) return fallback;
             try
             {
-                device = Devices.Name(Devices.Parse(device));
+                return read();
             }
-            catch (ArgumentException e)
+            catch (Exception e) when (e is FormatException or OverflowException or ArgumentException or ConfigurationException or InvalidCastException
+                                          or NullReferenceException)
             {
-                throw r.Error(deviceNode, e.Message);
+                throw new InvalidDataException($"{source}: {key}: '{config.GetString(key, "")}' is not a valid value ({e.Message})", e);
             }
         }
-        var concurrent = Int(r, node, "concurrent_cells", 1, 256) ?? w.ConcurrentCells;
-        var prefetch = w.Prefetch;
-        if (r.Optional(node, "prefetch") is { } prefetchNode)
+
+        public string String(string key, string fallback) => Read(key, fallback, () => config.GetString(key, fallback) ?? fallback);
+
+        public bool Bool(string key, bool fallback) => Read(key, fallback, () => config.GetBoolean(key, fallback));
+
+        public int Int(string key, int fallback, int min, int max)
         {
-            prefetch = Int(r, node, "prefetch", 1, 65535)!.Value;
-            if (prefetch < concurrent)
-                throw r.Error(prefetchNode, $"prefetch {prefetch} is less than concurrent_cells {concurrent}: some cells could never start");
+            var value = Read(key, fallback, () => config.GetInt(key, fallback));
+            return value >= min && value <= max ? value : throw new InvalidDataException($"{source}: {key} must be between {min} and {max}, got {value}");
         }
-        var cache = Int(r, node, "artifact_cache_mb", 0, 1 << 20);
-        var timeout = Int(r, node, "artifact_timeout_seconds", 1, 86400);
-        return w with
+
+        public long Bytes(string key, long fallback, long min, long max = long.MaxValue)
         {
-            Name = r.OptionalString(node, "name") ?? w.Name,
-            Device = device,
-            Threads = Int(r, node, "threads", 0, 1024) ?? w.Threads,
-            ConcurrentCells = concurrent,
-            Prefetch = Math.Max(prefetch, concurrent),
-            ArtifactCacheBytes = cache is { } mb ? (long)mb << 20 : w.ArtifactCacheBytes,
-            ArtifactTimeout = timeout is { } s ? TimeSpan.FromSeconds(s) : w.ArtifactTimeout,
-        };
-    }
+            var value = Read(key, fallback, () => config.GetByteSize(key) ?? fallback);
+            return value >= min && value <= max ? value : throw new InvalidDataException($"{source}: {key} must be between {min} and {max} bytes, got {value}");
+        }
 
-    private static int? Int(NodeReader r, YamlMappingNode node, string key, int min, int max)
-    {
-        if (r.Optional(node, key) is not { } value) return null;
-        var v = r.Long(value, key);
-        if (v < min || v > max) throw r.Error(value, $"{key} must be between {min} and {max}, got {v}");
-        return (int)v;
-    }
-
-    private static ClusterSettings WithEnvironment(ClusterSettings settings, string source, Func<string, string?> environment)
-    {
-        var broker = settings.Broker;
-        if (NonEmpty(environment(UrlVariable)) is { } url) broker = FromUrl(url, broker);
-        if (NonEmpty(environment(UserVariable)) is { } user) broker = broker with { User = user };
-        if (NonEmpty(environment(PasswordVariable)) is { } password) broker = broker with { Password = password };
-        if (broker.User is null || broker.Password is null)
-            throw new InvalidDataException($"{source}: no broker credentials: set broker.user and broker.password there, or the environment " +
-                $"variables {UserVariable} and {PasswordVariable} (or {UrlVariable}=amqp://user:password@host:port/vhost)");
-        return settings with { Broker = broker };
-    }
-
-    private static string? NonEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
-
-    /// <summary>amqp://user:password@host:port/vhost; a missing port is 5672, a missing or "/" path the vhost "/".</summary>
-    private static BrokerSettings FromUrl(string url, BrokerSettings broker)
-    {
-        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme != "amqp")
-            throw new InvalidDataException($"{UrlVariable} must look like amqp://user:password@host:port/vhost, got '{Redact(url)}'");
-        var path = uri.AbsolutePath.TrimStart('/');
-        var credentials = uri.UserInfo.Split(':', 2);
-        return broker with
+        public TimeSpan Duration(string key, TimeSpan fallback)
         {
-            Host = uri.Host,
-            Port = uri.IsDefaultPort || uri.Port < 0 ? 5672 : uri.Port,
-            VirtualHost = path.Length == 0 ? "/" : Uri.UnescapeDataString(path),
-            User = credentials[0].Length > 0 ? Uri.UnescapeDataString(credentials[0]) : null,
-            Password = credentials.Length > 1 ? Uri.UnescapeDataString(credentials[1]) : null,
-        };
+            var value = Read(key, fallback, () => config.GetTimeSpan(key, fallback, allowInfinite: true));
+            return value > TimeSpan.Zero || value == Timeout.InfiniteTimeSpan ? value
+                : throw new InvalidDataException($"{source}: {key} must be a positive duration (e.g. 30s, 2h), got {value}");
+        }
     }
-
-    /// <summary>A URL as it may appear in an error message: without its password.</summary>
-    private static string Redact(string url) => RedactPattern().Replace(url, "$1:***@");
-
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")]
-    private static partial Regex PrefixPattern();
-
-    [GeneratedRegex("(//[^:/@]*):[^@/]*@")]
-    private static partial Regex RedactPattern();
 }

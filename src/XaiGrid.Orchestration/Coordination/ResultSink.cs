@@ -1,84 +1,118 @@
-using XaiGrid.Orchestration.Actors;
-using XaiGrid.Orchestration.Transport;
+using Akka.Actor;
+using XaiGrid.Orchestration.Messages;
 using XaiGrid.Store;
 
 namespace XaiGrid.Orchestration.Coordination;
 
-/// <summary>Messages to the <see cref="ResultSink"/>.</summary>
-public abstract record SinkMessage
+/// <summary>
+/// The only writer to the result store (DESIGN.md §3): every state change of a run goes through this actor, one at a
+/// time, on a thread of its own (xaigrid.store-dispatcher: SQLite blocks). A duplicate completion (a cell that another
+/// worker finished first) is ignored by the store and reported as such.
+/// </summary>
+public sealed class ResultSink : ReceiveActor
 {
     /// <summary>
     /// Records the experiment and makes the planned cells its plan (done cells stay done). Cells a dead process left
-    /// running and cells that failed in an earlier run go back to pending: this run tries them again.
+    /// running and cells that failed in an earlier run go back to pending: this run tries them again. Answered with
+    /// <see cref="Planned"/>.
     /// </summary>
-    public sealed record Plan(string Name, string FilePath, string Definition, IReadOnlyList<Store.CellSpec> Cells, Reply<long> Reply) : SinkMessage;
+    public sealed record Plan(string Name, string FilePath, string Definition, IReadOnlyList<Store.CellSpec> Cells);
 
-    /// <summary>Records an attempt starting; replies false when the cell is already done.</summary>
-    public sealed record Started(string Key, string? Worker, Reply<bool> Reply) : SinkMessage;
+    public sealed record Planned(long ExperimentId);
 
-    /// <summary>Records the worker that began a running cell, and when; replies false when the cell is not running.</summary>
-    public sealed record StartedBy(string Key, string Worker, Reply<bool> Reply) : SinkMessage;
+    /// <summary>Records an attempt starting on a worker. Not answered: a cell done meanwhile stays done whatever comes.</summary>
+    public sealed record Started(string Key, string Worker);
 
-    /// <summary>Stores a report: results and artifacts, or the error. Replies how it was recorded.</summary>
-    public sealed record Record(CellReport Report, Reply<CompletionStatus> Reply) : SinkMessage;
+    /// <summary>
+    /// Stores a finished cell's artifacts (inline, or from the spool files an upload wrote, by artifact name) and
+    /// results. Answered with <see cref="Recorded"/>; a result whose bytes do not match their hashes is recorded as a
+    /// failed attempt instead.
+    /// </summary>
+    public sealed record Record(CellCompleted Completed, IReadOnlyDictionary<string, string>? Spooled);
 
-    /// <summary>Records a cell as failed without running it (a dependency failed).</summary>
-    public sealed record Fail(string Key, string Error, Reply<CompletionStatus> Reply) : SinkMessage;
-}
+    /// <summary>Records a failed attempt (the cell threw, its worker was lost, it took too long); answered with <see cref="Recorded"/>.</summary>
+    public sealed record RecordFailure(string Key, string Worker, string Error);
 
-/// <summary>
-/// The only writer to the result store (DESIGN.md §3): every state change of a run goes through this actor, one at a
-/// time. A duplicate completion (a redelivered cell) is ignored by the store and reported as such.
-/// </summary>
-public sealed class ResultSink(ResultStore store) : Actor<SinkMessage>
-{
-    protected internal override Task HandleAsync(SinkMessage message, CancellationToken cancel)
+    /// <summary>
+    /// How a record went: <paramref name="Done"/> when the cell is done now (recorded now or before); with the results
+    /// recorded now (no tables: what dependent cells read), or null.
+    /// </summary>
+    public sealed record Recorded(string Key, bool Done, CompletionStatus Status, CellResults? Results = null);
+
+    /// <summary>
+    /// The run is over: cells still pending wait on a failed cell, and are recorded failed naming it. Answered with
+    /// <see cref="BlockedFailed"/> and the number of cells so recorded.
+    /// </summary>
+    public sealed record FailBlocked(long ExperimentId);
+
+    public sealed record BlockedFailed(int Cells);
+
+    private readonly ResultStore store;
+
+    public ResultSink(ResultStore store)
     {
-        switch (message)
+        this.store = store;
+        Receive<Plan>(plan =>
         {
-            case SinkMessage.Plan plan:
-                Answer(plan.Reply, () =>
-                {
-                    var experiment = store.UpsertExperiment(plan.Name, plan.FilePath, plan.Definition);
-                    store.ReplaceCells(experiment.Id, plan.Cells);
-                    store.ResetRunning();
-                    store.ResetFailed(experiment.Id);
-                    return experiment.Id;
-                });
-                break;
-            case SinkMessage.Started started:
-                Answer(started.Reply, () => store.MarkRunning(started.Key, started.Worker));
-                break;
-            case SinkMessage.StartedBy startedBy:
-                Answer(startedBy.Reply, () => store.MarkStartedBy(startedBy.Key, startedBy.Worker));
-                break;
-            case SinkMessage.Record record:
-                Answer(record.Reply, () => Store(record.Report));
-                break;
-            case SinkMessage.Fail fail:
-                Answer(fail.Reply, () => store.MarkFailed(fail.Key, fail.Error));
-                break;
-        }
-        return Task.CompletedTask;
+            var experiment = store.UpsertExperiment(plan.Name, plan.FilePath, plan.Definition);
+            store.ReplaceCells(experiment.Id, plan.Cells);
+            store.ResetRunning();
+            store.ResetFailed(experiment.Id);
+            Sender.Tell(new Planned(experiment.Id));
+        });
+        Receive<Started>(started => store.MarkRunning(started.Key, started.Worker));
+        Receive<Record>(record => Sender.Tell(Store(record)));
+        Receive<RecordFailure>(failure =>
+            Sender.Tell(new Recorded(failure.Key, false, store.MarkFailed(failure.Key, failure.Error, failure.Worker))));
+        Receive<FailBlocked>(blocked => Sender.Tell(new BlockedFailed(FailDependents(blocked.ExperimentId))));
     }
 
-    private CompletionStatus Store(CellReport report)
-    {
-        if (report.Output is not { } output) return store.MarkFailed(report.Key, report.Error ?? "unknown error", report.Worker);
-        var artifacts = output.Artifacts.ToDictionary(a => a.Key, a => store.PutArtifact(a.Value.Bytes, a.Value.MediaType));
-        var results = new CellResults { Scalars = output.Scalars, Tables = output.Tables, Artifacts = artifacts };
-        return store.MarkDone(report.Key, results, report.Worker);
-    }
+    public static Props Props(ResultStore store) => Akka.Actor.Props.Create(() => new ResultSink(store)).WithDispatcher("xaigrid.store-dispatcher");
 
-    private static void Answer<T>(Reply<T> reply, Func<T> work)
+    private Recorded Store(Record record)
     {
+        var completed = record.Completed;
+        var artifacts = new Dictionary<string, string>();
         try
         {
-            reply.TrySetResult(work());
+            foreach (var artifact in completed.Artifacts)
+            {
+                var bytes = artifact.Bytes ?? File.ReadAllBytes(record.Spooled?[artifact.Name]
+                    ?? throw new InvalidDataException($"artifact '{artifact.Name}' was neither sent nor uploaded"));
+                artifacts[artifact.Name] = store.PutArtifact(bytes, artifact.MediaType, artifact.Hash);
+            }
         }
-        catch (Exception e)
+        catch (Exception e) when (e is StoreException or InvalidDataException or IOException)
         {
-            reply.TrySetException(e);
+            var error = $"result not stored: {e.Message}";
+            return new Recorded(completed.Key, false, store.MarkFailed(completed.Key, error, completed.Worker));
         }
+        finally
+        {
+            foreach (var file in record.Spooled?.Values ?? []) File.Delete(file);
+        }
+        var results = new CellResults { Scalars = completed.Scalars, Tables = completed.Tables, Artifacts = artifacts };
+        var status = store.MarkDone(completed.Key, results, completed.Worker);
+        return new Recorded(completed.Key, true, status,
+            status == CompletionStatus.Recorded ? new CellResults { Scalars = completed.Scalars, Artifacts = artifacts } : null);
+    }
+
+    private int FailDependents(long experimentId)
+    {
+        int failed = 0;
+        bool changed;
+        do
+        {
+            changed = false;
+            foreach (var cell in store.Cells(CellState.Pending, experimentId: experimentId))
+            {
+                var dependency = cell.Dependencies.Select(store.GetCell).FirstOrDefault(d => d.State == CellState.Failed);
+                if (dependency is null) continue;
+                store.MarkFailed(cell.Key, $"not run: it depends on {dependency.Kind} cell {dependency.Key[..12]}, which failed");
+                failed++;
+                changed = true;
+            }
+        } while (changed);
+        return failed;
     }
 }

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using XaiGrid.Orchestration.Cluster;
 using XaiGrid.Orchestration.Coordination;
 using XaiGrid.Orchestration.Planning;
 using XaiGrid.Orchestration.Tests.Runs;
@@ -9,13 +7,15 @@ using XaiGrid.Testing;
 namespace XaiGrid.Orchestration.Tests.Cluster;
 
 /// <summary>
-/// Cluster mode as deployed: a coordinator and two workers, each an xaigrid process, through the test broker on
-/// loopback. A worker killed (SIGKILL) in the middle of a cell, or the coordinator killed mid-run and started again on
-/// its store, loses nothing and computes no done cell again, and the store ends up holding bit for bit what the
-/// in-process run stores. In the runs collection: other tests' CPU load next to these would only slow them down.
+/// Cluster mode as deployed: a coordinator and two workers, each an xaigrid process, on loopback. A worker killed
+/// (SIGKILL) in the middle of a cell is detected by the failure detector and downed by the split-brain resolver, and
+/// its cell goes to the other worker; the coordinator killed mid-run and started again on its store finds the same
+/// worker processes again; a cell that kills its worker every time is recorded failed after max-deliveries. No done
+/// cell is computed again, and the store ends up holding bit for bit what the in-process run stores. In the runs
+/// collection: other tests' CPU load next to these would only slow them down.
 /// </summary>
 [Collection(RunsCollection.Name)]
-public sealed partial class ClusterProcessTests(ClusterProcessTests.InProcessRun reference) : BrokerTest, IClassFixture<ClusterProcessTests.InProcessRun>
+public sealed class ClusterProcessTests(ClusterProcessTests.InProcessRun reference) : IClassFixture<ClusterProcessTests.InProcessRun>
 {
     /// <summary>
     /// The tiny experiment with training long enough (1500 steps, a second or more) to kill a worker in the middle of
@@ -25,7 +25,7 @@ public sealed partial class ClusterProcessTests(ClusterProcessTests.InProcessRun
     private static readonly string Yaml = TinyExperiment.With(TinyExperiment.With(TinyExperiment.With(TinyExperiment.Yaml,
         "steps: 200", "steps: 1500"), "masks: 64", "masks: 80000"), "samples_per_cell: 32", "samples_per_cell: 20000");
 
-    /// <summary>The experiment, planned, and what an in-process run (as <c>xaigrid run</c> does it) stores for it; run once for both tests.</summary>
+    /// <summary>The experiment, planned, and what an in-process run (as <c>xaigrid run</c> does it) stores for it; run once for the class.</summary>
     public sealed class InProcessRun : IAsyncLifetime
     {
         private readonly TempFolder folder = new();
@@ -54,14 +54,14 @@ public sealed partial class ClusterProcessTests(ClusterProcessTests.InProcessRun
     public async Task A_worker_process_killed_mid_cell_leaves_the_cell_to_the_other_and_the_results_equal_the_in_process_run()
     {
         using var folder = new TempFolder();
-        using var cluster = new ProcessCluster(folder.Path, Url, Prefix);
+        using var cluster = new ProcessCluster(folder.Path);
         var plan = reference.Plan;
         var db = folder.File("cluster.db");
-        var workers = new[] { cluster.Worker("one"), cluster.Worker("two") };
         var coordinator = cluster.Coordinator(reference.Experiment, db, "coordinator");
+        var workers = new[] { cluster.Worker("one"), cluster.Worker("two") };
 
         // Training is the only cell until it is done, so the worker that logs its start holds it and nothing else.
-        var train = plan.Cells.Single(c => c.Kind == "train").Key;
+        var train = plan.Cells.Single(c => c.Kind == CellKinds.Train).Key;
         await cluster.Until(() => workers.Any(w => w.Started.Contains(train)), "a worker to start the training cell");
         var killed = workers.First(w => w.Started.Contains(train));
         var survivor = workers.Single(w => w != killed);
@@ -72,14 +72,16 @@ public sealed partial class ClusterProcessTests(ClusterProcessTests.InProcessRun
 
         await cluster.AssertExit(coordinator, 0);
         Assert.Equal(new CellCounts(0, 0, plan.Cells.Count, 0), Runs.Runs.Counts(db));
-        // The coordinator never hears of the killed attempt: the broker gave the cell to the survivor, whose result is
-        // the cell's one execution. Every other cell too was executed once, all by the survivor.
+        // Every cell has exactly one ok execution, the survivor's. Training has one more before it: the killed
+        // worker's, closed as an error when the split-brain resolver downed its node.
         var executions = Runs.Runs.Executions(db, plan);
-        Assert.All(executions.Values, e => Assert.Equal(ExecutionOutcome.Ok, Assert.Single(e).Outcome));
-        Assert.All(executions.Values, e => Assert.Equal(survivor.Name, e.Single().Worker));
+        Assert.All(executions.Values, e => Assert.Equal(survivor.Name, Assert.Single(e, x => x.Outcome == ExecutionOutcome.Ok).Worker));
+        Assert.All(executions.Where(p => p.Key != train), p => Assert.Single(p.Value));
+        var lost = Assert.Single(executions[train], e => e.Outcome != ExecutionOutcome.Ok);
+        Assert.Equal((ExecutionOutcome.Error, killed.Name, $"worker {killed.Name} was lost while running the cell"), (lost.Outcome!.Value, lost.Worker!, lost.Error!));
         Runs.Runs.AssertSameResults(reference.Db, db, plan);
 
-        // SIGTERM: the survivor, idle now, stops cleanly.
+        // SIGTERM: the survivor, idle now (waiting for the next coordinator), stops cleanly.
         Assert.False(survivor.HasExited, cluster.Transcript());
         survivor.Terminate();
         await cluster.AssertExit(survivor, 0);
@@ -89,16 +91,16 @@ public sealed partial class ClusterProcessTests(ClusterProcessTests.InProcessRun
     }
 
     [Fact]
-    public async Task A_coordinator_process_killed_mid_run_and_started_again_on_its_store_resumes_and_the_results_equal_the_in_process_run()
+    public async Task A_coordinator_process_killed_mid_run_and_started_again_on_its_store_resumes_with_the_same_workers_and_so_after_ctrl_c()
     {
         using var folder = new TempFolder();
-        using var cluster = new ProcessCluster(folder.Path, Url, Prefix);
+        using var cluster = new ProcessCluster(folder.Path);
         var plan = reference.Plan;
         var db = folder.File("cluster.db");
-        var workers = new[] { cluster.Worker("one"), cluster.Worker("two") };
         var first = cluster.Coordinator(reference.Experiment, db, "first coordinator");
+        var workers = new[] { cluster.Worker("one"), cluster.Worker("two") };
 
-        // Training and one more cell done: the RISE partials, seconds of work in all, are still queued or running.
+        // Training and one more cell done: the RISE partials, seconds of work in all, are still to do or running.
         await cluster.Until(() => Runs.Runs.Counts(db).Done >= 2, "two cells to be done");
         first.Kill();
         await cluster.AssertExit(first, 128 + 9);
@@ -107,80 +109,73 @@ public sealed partial class ClusterProcessTests(ClusterProcessTests.InProcessRun
         Assert.DoesNotContain(stopped, c => c.State == CellState.Failed);
         Assert.InRange(stopped.Count(c => c.State == CellState.Done), 2, plan.Cells.Count - 1);
 
+        // Ctrl-C stops the second one part way (exit 130, as xaigrid run); a third, on the same store, finishes.
         var second = cluster.Coordinator(reference.Experiment, db, "second coordinator");
-        await cluster.AssertExit(second, 0);
-        using (var store = ResultStore.OpenReadOnly(db))
-            Runs.Runs.AssertResumed(db, plan, stopped, before, store.Status());
+        await cluster.Until(() => Runs.Runs.Counts(db).Done > stopped.Count(c => c.State == CellState.Done), "the second coordinator to get a cell done");
+        second.Interrupt();
+        await cluster.AssertExit(second, 130);
+        Assert.DoesNotContain(Runs.Runs.Cells(db), c => c.State == CellState.Failed);
+        var third = cluster.Coordinator(reference.Experiment, db, "third coordinator");
+        await cluster.AssertExit(third, 0);
+        Assert.Equal(new CellCounts(0, 0, plan.Cells.Count, 0), Runs.Runs.Counts(db));
+        // Every cell not done when the first coordinator was killed has exactly one ok execution; the done ones kept theirs.
+        var after = Runs.Runs.Executions(db, plan);
+        Assert.All(after.Values, e => Assert.Single(e, x => x.Outcome == ExecutionOutcome.Ok));
+        Assert.All(stopped.Where(c => c.State == CellState.Done), c => Assert.Equal(before[c.Key], after[c.Key]));
         Runs.Runs.AssertSameResults(reference.Db, db, plan);
 
-        // The workers served both coordinators, and stop cleanly on SIGTERM (after any cell they are still running).
+        // The same worker processes served the coordinators after the kill too (each time they left the old one's
+        // cluster and joined the new one's; the second may have been stopped before both were back), and stop cleanly
+        // on SIGTERM.
         Assert.All(workers, w => Assert.False(w.HasExited, cluster.Transcript()));
+        Assert.All(workers, w => Assert.True(w.Lines.Count(l => l.Contains("registered with the coordinator")) >= 2, cluster.Transcript()));
         foreach (var w in workers) w.Terminate();
         foreach (var w in workers) await cluster.AssertExit(w, 0);
-        // Not even a worker ran a cell done before the kill again (as it would a copy the first coordinator left queued).
+        // Not even a worker ran a cell done before the kill again.
         var started = workers.SelectMany(w => w.Started).ToList();
         Assert.All(stopped.Where(c => c.State == CellState.Done), c => Assert.Equal(1, started.Count(k => k == c.Key)));
     }
 
     /// <summary>
-    /// The xaigrid processes of one test, on the test broker with the test's own queue prefix (in each one's config file,
-    /// the broker URL in its environment); every one still running is killed on dispose, whatever the test did.
+    /// A cell that kills its worker every time (stood for by the test, which SIGKILLs whichever worker starts it and
+    /// starts a fresh worker in its place; a RISE partial of 20000 masks, long enough to be killed in): after
+    /// max-deliveries (3) lost workers it is recorded failed with why, its dependents fail naming it, and everything
+    /// else is done; the coordinator exits 1.
     /// </summary>
-    private sealed class ProcessCluster(string folder, string brokerUrl, string prefix) : IDisposable
+    [Fact]
+    public async Task A_cell_that_kills_its_worker_every_time_is_recorded_failed_after_max_deliveries_and_the_rest_completes()
     {
-        /// <summary>Longer than any wait here takes on a loaded machine: a hang fails the test with everything the processes printed.</summary>
-        private static readonly TimeSpan Limit = TimeSpan.FromMinutes(3);
+        using var folder = new TempFolder();
+        using var cluster = new ProcessCluster(folder.Path);
+        var experiment = reference.Experiment;
+        var plan = reference.Plan;
+        var poison = plan.Cells.First(c => c.Kind == CellKinds.ExplainPartial && c.ParameterObject()["method"]!.GetValue<string>() == "rise");
+        var db = folder.File("poison.db");
+        var coordinator = cluster.Coordinator(experiment, db, "coordinator");
+        var workers = new List<XaigridProcess> { cluster.Worker("w1"), cluster.Worker("w2") };
+        var killed = new List<XaigridProcess>();
 
-        private readonly List<XaigridProcess> processes = [];
-
-        public XaigridProcess Worker(string name)
+        while (!coordinator.HasExited)
         {
-            var config = Path.Combine(folder, $"worker-{name}.yaml");
-            File.WriteAllText(config, $"queues:\n  prefix: {prefix}\nworker:\n  name: {name}\n  threads: 1\n");
-            return Start(name, "worker", "--config", config);
-        }
-
-        public XaigridProcess Coordinator(string experiment, string db, string name)
-        {
-            var config = Path.Combine(folder, "coordinator.yaml");
-            File.WriteAllText(config, $"queues:\n  prefix: {prefix}\n");
-            return Start(name, "coordinator", experiment, "--config", config, "--db", db);
-        }
-
-        private XaigridProcess Start(string name, params string[] args)
-        {
-            var start = XaigridProgram.StartInfo(folder, args);
-            start.Environment[ClusterSettingsLoader.UrlVariable] = brokerUrl;
-            var process = new XaigridProcess(name, start);
-            processes.Add(process);
-            return process;
-        }
-
-        /// <summary>Polls until <paramref name="done"/>; fails at once if a process the test did not stop has exited.</summary>
-        public async Task Until(Func<bool> done, string what)
-        {
-            var clock = Stopwatch.StartNew();
-            while (!done())
+            foreach (var victim in workers.Where(w => !w.Stopped && w.Started.Contains(poison.Key)).ToList())
             {
-                if (processes.FirstOrDefault(p => p.HasExited && !p.Stopped) is { } dead)
-                    Assert.Fail($"{dead.Name} exited while waiting for {what}\n{Transcript()}");
-                if (clock.Elapsed > Limit) Assert.Fail($"no {what} after {Limit.TotalSeconds} s\n{Transcript()}");
-                await Task.Delay(20);
+                victim.Kill();
+                killed.Add(victim);
+                workers.Add(cluster.Worker($"w{workers.Count + 1}"));
             }
+            await cluster.Until(() => coordinator.HasExited || workers.Any(w => !w.Stopped && w.Started.Contains(poison.Key)),
+                "the poisoned cell to start or the coordinator to exit", coordinator);
         }
+        await cluster.AssertExit(coordinator, 1);
 
-        /// <summary>Waits for the process to exit and checks its exit code; either failing shows what every process printed.</summary>
-        public async Task AssertExit(XaigridProcess process, int expected)
-        {
-            if (!await process.WaitForExit(Limit)) Assert.Fail($"{process.Name} did not exit within {Limit.TotalSeconds} s\n{Transcript()}");
-            if (process.ExitCode != expected) Assert.Fail($"{process.Name} exited with {process.ExitCode}, expected {expected}\n{Transcript()}");
-        }
-
-        public string Transcript() => string.Join("\n", processes.Select(p => p.Transcript()));
-
-        public void Dispose()
-        {
-            foreach (var p in processes) p.Dispose();
-        }
+        Assert.Equal(3, killed.Count);
+        var cells = Runs.Runs.Cells(db).ToDictionary(c => c.Key);
+        Assert.Equal((CellState.Failed, 3), (cells[poison.Key].State, cells[poison.Key].Attempts));
+        Assert.Equal($"worker {killed[^1].Name} was lost while running the cell", cells[poison.Key].Error);
+        Assert.Equal(killed.Select(k => k.Name), Runs.Runs.Executions(db, plan)[poison.Key].Select(e => e.Worker));
+        var downstream = TestSupport.Downstream(plan, [poison.Key]);
+        Assert.All(downstream.Where(k => k != poison.Key), k => Assert.StartsWith("not run: it depends on", cells[k].Error));
+        Assert.Equal(plan.Cells.Count - downstream.Count, cells.Values.Count(c => c.State == CellState.Done));
+        foreach (var w in workers.Where(w => !w.Stopped)) w.Terminate();
     }
 }

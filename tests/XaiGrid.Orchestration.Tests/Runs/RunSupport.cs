@@ -2,7 +2,7 @@ using System.Diagnostics;
 using XaiGrid.Orchestration.Coordination;
 using XaiGrid.Orchestration.Execution;
 using XaiGrid.Orchestration.Planning;
-using XaiGrid.Orchestration.Transport;
+using XaiGrid.Orchestration.Workers;
 using XaiGrid.Store;
 
 namespace XaiGrid.Orchestration.Tests.Runs;
@@ -102,8 +102,8 @@ internal static class Runs
         CoordinatorOptions? options = null, CancellationToken cancel = default)
     {
         var plan = ExperimentRunner.Plan(experiment);
-        var transport = new InProcessTransport(db, workers, threadsPerWorker: 1, execute);
-        return await ExperimentRunner.RunAsync(experiment, plan, db, transport, options, cancel).WaitAsync(Limit);
+        return await ExperimentRunner.RunAsync(experiment, plan, db, new LocalWorkers(workers, ThreadsPerWorker: 1, Execute: execute), options, cancel)
+            .WaitAsync(Limit);
     }
 
     /// <summary>
