@@ -37,7 +37,7 @@ public static class ClusterCoordinator
         {
             return await ExperimentRunner.RunAsync(experimentPath, plan, databasePath, options, cancel, new ExperimentRunner.RunHost(
                 system,
-                Attach: async (_, spawn, _) => await spawn(ArtifactServer.Props(databasePath, settings.Artifacts), "artifacts"),
+                Attach: async (_, spawn, _) => await spawn(ArtifactServer.Props(databasePath, spool.FullName, settings.Artifacts), "artifacts"),
                 Stop: async s =>
                 {
                     await CoordinatedShutdown.Get(s).Run(CoordinatedShutdown.ClusterLeavingReason.Instance);

@@ -77,9 +77,16 @@ public sealed class ResultSink : ReceiveActor
         {
             foreach (var artifact in completed.Artifacts)
             {
-                var bytes = artifact.Bytes ?? File.ReadAllBytes(record.Spooled?[artifact.Name]
-                    ?? throw new InvalidDataException($"artifact '{artifact.Name}' was neither sent nor uploaded"));
-                artifacts[artifact.Name] = store.PutArtifact(bytes, artifact.MediaType, artifact.Hash);
+                if (artifact.Bytes is { } bytes)
+                {
+                    artifacts[artifact.Name] = store.PutArtifact(bytes, artifact.MediaType, artifact.Hash);
+                    continue;
+                }
+                var spooled = record.Spooled?.GetValueOrDefault(artifact.Name)
+                    ?? throw new InvalidDataException($"artifact '{artifact.Name}' was neither sent nor uploaded");
+                // From its spool file in pieces: an uploaded artifact is never whole in the coordinator's memory.
+                using var file = new FileStream(spooled, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+                artifacts[artifact.Name] = store.PutArtifact(file, artifact.MediaType, artifact.Hash);
             }
         }
         catch (Exception e) when (e is StoreException or InvalidDataException or IOException)
