@@ -18,17 +18,21 @@ public sealed class RemoteArtifactSource : IArtifactSource, IDisposable
     private readonly ActorSystem system;
     private readonly ICanTell server;
     private readonly WorkerSettings settings;
+    private readonly CancellationToken cells;
     private readonly string folder;
     private readonly bool ownFolder;
     private readonly Lock gate = new();
     private readonly Dictionary<string, Task<string>> fetching = new();
     private int fetched;
 
-    public RemoteArtifactSource(ActorSystem system, ICanTell server, WorkerSettings settings)
+    /// <param name="cells">Cancelled when the node leaves the cluster: a fetch in flight is abandoned then, so a cell
+    /// waiting for an artifact from a coordinator that is gone stops instead of holding the node until the timeout.</param>
+    public RemoteArtifactSource(ActorSystem system, ICanTell server, WorkerSettings settings, CancellationToken cells)
     {
         this.system = system;
         this.server = server;
         this.settings = settings;
+        this.cells = cells;
         ownFolder = settings.ArtifactCacheFolder.Length == 0;
         folder = ownFolder ? Directory.CreateTempSubdirectory("xaigrid-artifacts-").FullName : Path.GetFullPath(settings.ArtifactCacheFolder);
         Directory.CreateDirectory(folder);
@@ -70,7 +74,8 @@ public sealed class RemoteArtifactSource : IArtifactSource, IDisposable
     private async Task<string> Fetch(string hash, string path)
     {
         await Task.Yield();
-        using var timeout = new CancellationTokenSource(settings.ArtifactTimeout);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cells);
+        timeout.CancelAfter(settings.ArtifactTimeout);
         var part = path + $".{Guid.NewGuid():N}.part";
         try
         {
@@ -79,7 +84,7 @@ public sealed class RemoteArtifactSource : IArtifactSource, IDisposable
             {
                 reply = await server.Ask<object>(new FetchArtifact(hash), settings.ArtifactTimeout, timeout.Token);
             }
-            catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
+            catch (Exception e) when (e is AskTimeoutException or TaskCanceledException && !cells.IsCancellationRequested)
             {
                 throw new TimeoutException($"artifact {hash}: the coordinator did not answer within {settings.ArtifactTimeout}");
             }
@@ -120,7 +125,7 @@ public sealed class RemoteArtifactSource : IArtifactSource, IDisposable
             Interlocked.Increment(ref fetched);
             return path;
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (!cells.IsCancellationRequested)
         {
             throw new TimeoutException($"artifact {hash}: not fetched within {settings.ArtifactTimeout}");
         }

@@ -66,7 +66,7 @@ public sealed class WorkerNode : ReceiveActor, IWithTimers
             Context.Watch(coordinator);
             state.Log?.WriteLine($"worker {settings.Worker.Name}: registered with the coordinator of {registered.Experiment} at {coordinatorAddress}");
             var server = Context.ActorSelection(new RootActorPath(coordinatorAddress) + registered.ArtifactsPath.TrimStart('/'));
-            artifacts = new RemoteArtifactSource(Context.System, server, settings.Worker);
+            artifacts = new RemoteArtifactSource(Context.System, server, settings.Worker, state.Cells);
             var cell = new CellWorkerSettings(() => runners(artifacts), state.Cells, state.Log, settings.Artifacts.InlineBytes, settings.Artifacts.ChunkBytes);
             workers = settings.Worker.ConcurrentCells;
             for (int i = 0; i < workers; i++)
