@@ -65,16 +65,17 @@ public class ProcessTests
 
     /// <summary>
     /// Kills the writer at a moment chosen by the round: one round in three while it starts (within its first 1.5 s:
-    /// the runtime, then opening, migrating and planning), one a few acknowledged cells in and a few milliseconds
-    /// into the next, one while it stores its next 20 MB artifact (after the first part committed, when the kill comes
-    /// late enough). Returns the key of that large cell (killed in its upload unless it was acknowledged).
+    /// the runtime, then opening, migrating and planning; at the latest as it begins its first cell), one a few
+    /// acknowledged cells in and a few milliseconds into the next, one while it stores its next 20 MB artifact (after
+    /// the first part committed, when the kill comes late enough; at the latest as the cell is acknowledged). Each round
+    /// so acknowledges a few cells at most, however fast the machine. Returns the key of that large cell (killed in its
+    /// upload unless it was acknowledged).
     /// </summary>
     private static string? KillSomewhere(WriterProcess writer, int round, Random random, List<string> acknowledged)
     {
         if (round % 3 == 0)
         {
-            Thread.Sleep(random.Next(0, 1500));
-            writer.Kill();
+            KillAfterOrAt(writer, TimeSpan.FromMilliseconds(random.Next(0, 1500)), line => line.StartsWith("storing ", StringComparison.Ordinal), acknowledged);
             return null;
         }
         int acks = random.Next(1, 6);
@@ -93,12 +94,29 @@ public class ProcessTests
             }
             else if (round % 3 == 2 && words[0] == "storing" && words[2] == "20000000")
             {
-                Thread.Sleep(random.Next(50, 1000));
-                writer.Kill();
+                KillAfterOrAt(writer, TimeSpan.FromMilliseconds(random.Next(50, 1000)), _ => true, acknowledged);
                 return words[1];
             }
         }
         throw new InvalidOperationException($"the writer stopped before it was killed\n{writer.Transcript()}");
+    }
+
+    /// <summary>Kills the writer once <paramref name="wait"/> has passed, or as soon as it prints a line that <paramref name="last"/> accepts.</summary>
+    private static void KillAfterOrAt(WriterProcess writer, TimeSpan wait, Func<string, bool> last, List<string> acknowledged)
+    {
+        var deadline = DateTime.UtcNow + wait;
+        for (TimeSpan left; (left = deadline - DateTime.UtcNow) > TimeSpan.Zero;)
+        {
+            var line = writer.LineWithin(left);
+            if (line is null)
+            {
+                if (writer.HasExited) break;
+                continue;
+            }
+            if (line.StartsWith("done ", StringComparison.Ordinal)) acknowledged.Add(line[5..]);
+            if (last(line)) break;
+        }
+        writer.Kill();
     }
 
     private static IEnumerable<string> Acknowledged(IEnumerable<string> lines) =>

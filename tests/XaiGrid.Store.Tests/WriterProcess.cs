@@ -51,6 +51,9 @@ internal sealed class WriterProcess : IDisposable
         throw new TimeoutException($"no line from the writer in {patience.TotalSeconds:F0} s\n{Transcript()}");
     }
 
+    /// <summary>The next line if it prints one within <paramref name="wait"/>; null when it does not, or has exited.</summary>
+    public string? LineWithin(TimeSpan wait) => _lines.TryTake(out var line, wait) ? line : null;
+
     public bool HasExited => _process.HasExited;
 
     /// <summary>SIGKILL: no chance to finish a write, close a file or release a lock.</summary>
