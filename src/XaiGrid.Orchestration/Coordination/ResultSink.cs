@@ -6,7 +6,7 @@ namespace XaiGrid.Orchestration.Coordination;
 
 /// <summary>
 /// The only writer to the result store (DESIGN.md §3): every state change of a run goes through this actor, one at a
-/// time, on a thread of its own (xaigrid.store-dispatcher: SQLite blocks). A duplicate completion (a cell that another
+/// time, on a thread of its own (xaigrid.store-dispatcher: the store's calls block). A duplicate completion (a cell that another
 /// worker finished first) is ignored by the store and reported as such.
 /// </summary>
 public sealed class ResultSink : ReceiveActor
