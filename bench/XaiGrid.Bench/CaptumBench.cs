@@ -4,6 +4,7 @@ using System.Reflection;
 using System.Text.Json;
 using XaiGrid.Data;
 using TorchSharp;
+using TorchSharp.PyBridge;
 using static TorchSharp.torch;
 using XaiGrid.TorchExtras;
 
@@ -78,14 +79,25 @@ public static class CaptumBench
         try
         {
             var versions = JsonDocument.Parse(Run(python, [script, "--captum", captum, "--threads", $"{threads}", "--versions"], threads).Trim().Split('\n')[^1]).RootElement;
-            string X = Path.Combine(folder, "X.npy"), Y = Path.Combine(folder, "Y.npy"), W = Path.Combine(folder, "W.safetensors");
+            string X = Path.Combine(folder, "X.npy"), Y = Path.Combine(folder, "Y.npy"), trained = Path.Combine(folder, "W.safetensors"),
+                W = Path.Combine(folder, "W.pt");
             string data = Path.Combine(folder, "mnist1d");
             Console.WriteLine($"captum: preparing {Inputs} MNIST-1D sequences and mnist1d-cnn weights in {folder}");
             Run("dotnet", [Xaigrid, "mnist1d", "generate", "--seed", "42", "--num-samples", $"{Inputs * 5 / 4}", "--train-split", "0.2", "--out", data], threads);
             var train = Stopwatch.StartNew();
             Run("dotnet", [Xaigrid, "train", "--arch", "mnist1d-cnn", "--data", data, "--lr", "1e-2", "--steps", "2000", "--no-shuffle",
-                "--threads", $"{threads}", "--out", W], threads);
+                "--threads", $"{threads}", "--out", trained], threads);
             Console.WriteLine($"trained in {train.Elapsed.TotalSeconds:F0} s");
+            // Both sides load one torch.save-format checkpoint: Captum's with torch.load, ours through TorchSharp.PyBridge.
+            var weights = SafeTensors.load_file(trained);
+            try
+            {
+                PyTorchPickler.PickleStateDict(W, weights);
+            }
+            finally
+            {
+                foreach (var t in weights.Values) t.Dispose();
+            }
             var mnist = Mnist1D.Load(data);
             var (x, y) = mnist.TestTensors();
             using (x)

@@ -24,7 +24,6 @@ batches of 10 with passes of 500 points 16 s: the fastest is the default here.
 import argparse
 import json
 import os
-import struct
 import sys
 
 parser = argparse.ArgumentParser()
@@ -61,24 +60,8 @@ if args.versions:
     sys.exit(0)
 
 
-def load_safetensors(path):
-    """A dict of tensors: torch 1.13 has no safetensors package (as tests/XaiGrid.Explain.Tests/PythonReference.cs)."""
-    with open(path, "rb") as f:
-        data = f.read()
-    n = struct.unpack("<Q", data[:8])[0]
-    header = json.loads(data[8:8 + n])
-    header.pop("__metadata__", None)
-    dtypes = {"F32": np.float32, "F64": np.float64, "I64": np.int64, "I32": np.int32}
-    tensors = {}
-    for name, entry in header.items():
-        begin, end = entry["data_offsets"]
-        array = np.frombuffer(data[8 + n + begin:8 + n + end], dtype=dtypes[entry["dtype"]])
-        tensors[name] = torch.from_numpy(array.reshape(entry["shape"]).copy())
-    return tensors
-
-
 model = Mnist1DCnn()
-model.load_state_dict(load_safetensors(args.weights))
+model.load_state_dict(torch.load(args.weights))
 model.eval()
 inputs = torch.from_numpy(np.load(args.inputs)).clone()
 targets = torch.from_numpy(np.load(args.targets))

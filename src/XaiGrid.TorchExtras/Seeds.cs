@@ -65,25 +65,36 @@ public static class Seeds
 
     private static Tensor[] ManagedRows(ulong[] seeds, Draw[] draws)
     {
-        var sizes = draws.Select(d => d.Shape.Aggregate(1L, (a, b) => a * b)).ToArray();
-        var uniform = draws.Select((d, i) => d.Distribution == Draw.Kind.Uniform ? new float[seeds.Length * sizes[i]] : null).ToArray();
-        var integers = draws.Select((d, i) => d.Distribution == Draw.Kind.Integers ? new long[seeds.Length * sizes[i]] : null).ToArray();
-        var engine = new Mt19937();
-        for (int k = 0; k < seeds.Length; k++)
+        var sizes = draws.Select(d => (int)d.Shape.Aggregate(1L, (a, b) => a * b)).ToArray();
+        var widths = draws.Select(d => d.Distribution == Draw.Kind.Integers && Mt19937.Takes64(d.Low, d.High) ? 2 : 1).ToArray();
+        int count = sizes.Zip(widths, (size, width) => size * width).Sum();
+        var numbers = new uint[seeds.Length * count];
+        Mt19937.Outputs(seeds, count, numbers);
+        var results = new Tensor[draws.Length];
+        for (int i = 0, at = 0; i < draws.Length; at += sizes[i] * widths[i], i++)
         {
-            engine.Seed(seeds[k]);
-            for (int i = 0; i < draws.Length; i++)
+            var d = draws[i];
+            if (d.Distribution == Draw.Kind.Uniform)
             {
-                long at = k * sizes[i];
-                if (uniform[i] is { } u)
-                    for (long j = 0; j < sizes[i]; j++) u[at + j] = engine.NextUniform();
-                else
-                    for (long j = 0; j < sizes[i]; j++) integers[i]![at + j] = engine.NextInteger(draws[i].Low, draws[i].High);
+                var u = new float[seeds.Length * sizes[i]];
+                for (int k = 0; k < seeds.Length; k++)
+                    for (int j = 0; j < sizes[i]; j++) u[k * sizes[i] + j] = Mt19937.Uniform(numbers[k * count + at + j]);
+                results[i] = tensor(u, [seeds.Length, .. d.Shape]);
+            }
+            else
+            {
+                var integers = new long[seeds.Length * sizes[i]];
+                for (int k = 0; k < seeds.Length; k++)
+                    for (int j = 0; j < sizes[i]; j++)
+                    {
+                        int n = k * count + at + j * widths[i];
+                        ulong number = widths[i] == 2 ? (ulong)numbers[n] << 32 | numbers[n + 1] : numbers[n];
+                        integers[k * sizes[i] + j] = Mt19937.Integer(number, d.Low, d.High);
+                    }
+                results[i] = tensor(integers, [seeds.Length, .. d.Shape]);
             }
         }
-        return draws.Select((d, i) => uniform[i] is { } u
-            ? tensor(u, [seeds.Length, .. d.Shape])
-            : tensor(integers[i]!, [seeds.Length, .. d.Shape])).ToArray();
+        return results;
     }
 
     private static ulong Mix(ulong z)

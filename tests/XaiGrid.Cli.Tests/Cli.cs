@@ -6,6 +6,17 @@ namespace XaiGrid.Cli.Tests;
 internal sealed record CliResult(int ExitCode, string Stdout, string Stderr)
 {
     public override string ToString() => $"exit {ExitCode}\n--- stdout:\n{Stdout}\n--- stderr:\n{Stderr}";
+
+    /// <summary>Asserts exit code 1, nothing on stderr but one line, and no stack trace anywhere; returns the line.</summary>
+    public string SingleErrorLine()
+    {
+        Assert.True(ExitCode == 1, ToString());
+        var lines = Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.True(lines.Length == 1, ToString());
+        Assert.DoesNotContain("   at ", Stdout + Stderr);
+        Assert.DoesNotContain("Exception", Stdout + Stderr);
+        return lines[0];
+    }
 }
 
 /// <summary>

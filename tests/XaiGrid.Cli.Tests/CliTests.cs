@@ -119,7 +119,7 @@ public class CliTests(SmallMnist1D data) : IClassFixture<SmallMnist1D>
     {
         using var dir = new TempDir();
         var run = Cli.Run("train", "--arch", "resnet50", "--data", data.Folder, "--epochs", "1", "--out", dir.File("w.safetensors"));
-        var line = AssertOneErrorLine(run);
+        var line = run.SingleErrorLine();
         Assert.StartsWith("error: unknown architecture 'resnet50'; known: ", line);
         Assert.All(ModelZoo.Names, name => Assert.Contains(name, line));
     }
@@ -130,7 +130,7 @@ public class CliTests(SmallMnist1D data) : IClassFixture<SmallMnist1D>
         using var dir = new TempDir();
         var missing = dir.File("no-such-folder");
         var run = Cli.Run("train", "--arch", "mnist1d-cnn", "--data", missing, "--epochs", "1", "--out", dir.File("w.safetensors"));
-        Assert.StartsWith($"error: data not found: {missing}", AssertOneErrorLine(run));
+        Assert.StartsWith($"error: data not found: {missing}", run.SingleErrorLine());
         Assert.Empty(Directory.GetFiles(dir.Path));
     }
 
@@ -142,7 +142,7 @@ public class CliTests(SmallMnist1D data) : IClassFixture<SmallMnist1D>
         Directory.CreateDirectory(folder);
         File.Copy(Path.Combine(data.Folder, "train.csv"), Path.Combine(folder, "train.csv"));
         var run = Cli.Run("train", "--arch", "mnist1d-cnn", "--data", folder, "--epochs", "1", "--out", dir.File("w.safetensors"));
-        Assert.Contains(Path.Combine(folder, "test.csv"), AssertOneErrorLine(run));
+        Assert.Contains(Path.Combine(folder, "test.csv"), run.SingleErrorLine());
     }
 
     [Fact]
@@ -150,7 +150,7 @@ public class CliTests(SmallMnist1D data) : IClassFixture<SmallMnist1D>
     {
         using var dir = new TempDir();
         var run = Cli.Run("train", "--arch", "mnist-cnn", "--data", data.Folder, "--epochs", "1", "--out", dir.File("w.safetensors"));
-        Assert.Equal("error: mnist-cnn takes inputs (N, 1, 28, 28), got [1, 1, 40]", AssertOneErrorLine(run));
+        Assert.Equal("error: mnist-cnn takes inputs (N, 1, 28, 28), got [1, 1, 40]", run.SingleErrorLine());
     }
 
     [Fact]
@@ -171,7 +171,7 @@ public class CliTests(SmallMnist1D data) : IClassFixture<SmallMnist1D>
         var before = File.ReadAllBytes(paths.Resume);
 
         var run = Cli.Run("train", "--arch", "mnist1d-logistic", "--data", data.Folder, "--epochs", "2", "--out", paths.Last);
-        Assert.StartsWith($"error: {paths.Resume} was written by a run with other settings", AssertOneErrorLine(run));
+        Assert.StartsWith($"error: {paths.Resume} was written by a run with other settings", run.SingleErrorLine());
         Assert.Equal(before, File.ReadAllBytes(paths.Resume));
         Assert.False(File.Exists(paths.Last));
     }
@@ -183,7 +183,7 @@ public class CliTests(SmallMnist1D data) : IClassFixture<SmallMnist1D>
         var paths = new CheckpointPaths(dir.File("w.safetensors"));
         using (var cnn = ModelZoo.Create("mnist1d-cnn")) Trainer.SaveWeights(paths.Resume, cnn);
         var run = Cli.Run("train", "--arch", "mnist1d-cnn", "--data", data.Folder, "--epochs", "1", "--out", paths.Last);
-        Assert.Equal($"error: {paths.Resume} is not a training resume file (no run metadata)", AssertOneErrorLine(run));
+        Assert.Equal($"error: {paths.Resume} is not a training resume file (no run metadata)", run.SingleErrorLine());
     }
 
     [Fact]
@@ -196,7 +196,7 @@ public class CliTests(SmallMnist1D data) : IClassFixture<SmallMnist1D>
         using (var x = torch.zeros([4, 1, 40])) Npy.save(inputs, x);
         var maps = dir.File("maps.npy");
         var run = Cli.Run("explain", "--arch", "mnist1d-cnn", "--weights", weights, "--inputs", inputs, "--method", "gradient", "--out", maps);
-        var line = AssertOneErrorLine(run);
+        var line = run.SingleErrorLine();
         // WeightFiles.Apply (the TorchSharp port) names the architecture where the old loader said "the model".
         Assert.StartsWith($"error: {weights} does not match mnist1d-cnn: ", line);
         Assert.Contains("missing keys: conv1.weight", line);
@@ -213,17 +213,6 @@ public class CliTests(SmallMnist1D data) : IClassFixture<SmallMnist1D>
     {
         using var dir = new TempDir();
         var run = Cli.Run("train", "--arch", "mnist1d-logistic", "--data", data.Folder, "--epochs", "1", option, value, "--out", dir.File("w.safetensors"));
-        Assert.Equal(expected, AssertOneErrorLine(run));
-    }
-
-    /// <summary>Exit code 1, nothing on stderr but one line, and no stack trace anywhere; returns the line.</summary>
-    private static string AssertOneErrorLine(CliResult run)
-    {
-        Assert.True(run.ExitCode == 1, run.ToString());
-        var lines = run.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        Assert.True(lines.Length == 1, run.ToString());
-        Assert.DoesNotContain("   at ", run.Stdout + run.Stderr);
-        Assert.DoesNotContain("Exception", run.Stdout + run.Stderr);
-        return lines[0];
+        Assert.Equal(expected, run.SingleErrorLine());
     }
 }

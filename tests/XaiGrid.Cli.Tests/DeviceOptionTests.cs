@@ -17,7 +17,7 @@ public class DeviceOptionTests(SmallMnist1D data) : IClassFixture<SmallMnist1D>
     {
         using var dir = new TempDir();
         var run = Cli.Run(Arguments(command, dir, device));
-        Assert.Equal($"error: --device: unknown device '{device}': expected cpu, cuda or cuda:N", AssertOneErrorLine(run));
+        Assert.Equal($"error: --device: unknown device '{device}': expected cpu, cuda or cuda:N", run.SingleErrorLine());
         Assert.Empty(Directory.GetFileSystemEntries(dir.Path));
     }
 
@@ -30,7 +30,7 @@ public class DeviceOptionTests(SmallMnist1D data) : IClassFixture<SmallMnist1D>
         if (torch.cuda.is_available()) return; // this test is about machines without CUDA (the CPU build of libtorch)
         using var dir = new TempDir();
         var run = Cli.Run(Arguments(command, dir, device));
-        Assert.StartsWith($"error: --device {canonical}: CUDA is not available to this process", AssertOneErrorLine(run));
+        Assert.StartsWith($"error: --device {canonical}: CUDA is not available to this process", run.SingleErrorLine());
         Assert.Empty(Directory.GetFileSystemEntries(dir.Path));
     }
 
@@ -43,7 +43,7 @@ public class DeviceOptionTests(SmallMnist1D data) : IClassFixture<SmallMnist1D>
         // The device is checked before the broker is contacted: no broker is needed for this error.
         File.WriteAllText(config, "broker:\n  host: 127.0.0.1\n  port: 1\n  user: u\n  password: p\nworker:\n  device: cuda:0\n");
         var run = Cli.Run("worker", "--config", config);
-        Assert.StartsWith("error: worker.device cuda:0: CUDA is not available to this process", AssertOneErrorLine(run));
+        Assert.StartsWith("error: worker.device cuda:0: CUDA is not available to this process", run.SingleErrorLine());
     }
 
     [Fact]
@@ -78,14 +78,4 @@ public class DeviceOptionTests(SmallMnist1D data) : IClassFixture<SmallMnist1D>
         "run" => ["run", "experiments-that-do-not-exist.yaml", "--db", dir.File("x.db"), "--device", device],
         _ => throw new ArgumentException(command),
     };
-
-    private static string AssertOneErrorLine(CliResult run)
-    {
-        Assert.True(run.ExitCode == 1, run.ToString());
-        var lines = run.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        Assert.True(lines.Length == 1, run.ToString());
-        Assert.DoesNotContain("   at ", run.Stdout + run.Stderr);
-        Assert.DoesNotContain("Exception", run.Stdout + run.Stderr);
-        return lines[0];
-    }
 }

@@ -1,4 +1,4 @@
-using System.Buffers;
+using System.Runtime.InteropServices;
 using XaiGrid.Models.Architectures;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -69,43 +69,41 @@ public sealed class Lime(Classifier model, long window, long samples = 1000, dou
         int n = (int)(end - start), segments = (int)count, width = segments + 2;
         float[] uniform, input = x.contiguous().to(ScalarType.Float32).data<float>().ToArray();
         using (var draws = Seeds.Rows(SampleSeeds(id, start, end), Seeds.Draw.Uniform([count]))[0]) uniform = draws.data<float>().ToArray();
-        // Pooled: a block's arrays are over the large-object threshold, and a new one per block kept the GC busy.
-        var perturbed = ArrayPool<float>.Shared.Rent(n * input.Length);
-        var terms = ArrayPool<double>.Shared.Rent(n * (segments + 1) * width);
-        try
+        // The perturbed inputs and the terms are written straight into their tensors: a block's arrays are over the
+        // large-object threshold (a new one per block kept the GC busy) and a pooled one cost a copy into the tensor.
+        float[] y;
+        using (var batch = torch.empty([n, .. x.shape], ScalarType.Float32))
         {
+            var perturbed = MemoryMarshal.Cast<byte, float>(batch.bytes);
+            int positions = segmentOf.Length;
             for (int r = 0; r < n; r++)
-                for (int i = 0; i < input.Length; i++)
-                {
-                    float keep = uniform[r * segments + segmentOf[i % segmentOf.Length]] < 0.5f ? 1f : 0f;
-                    perturbed[r * input.Length + i] = input[i] * keep + (1 - keep) * (float)Baseline;
-                }
-            float[] y;
-            using (var batch = Tensors.FromSpan<float>(perturbed.AsSpan(0, n * input.Length), [n, .. x.shape]))
-            using (var scores = TargetScores(batch, Enumerable.Repeat(target, n).ToArray(), softmax: true))
-                y = scores.to(ScalarType.Float32).data<float>().ToArray();
+                for (int channel = 0; channel < input.Length; channel += positions)
+                    for (int p = 0; p < positions; p++)
+                    {
+                        float keep = uniform[r * segments + segmentOf[p]] < 0.5f ? 1f : 0f;
+                        perturbed[r * input.Length + channel + p] = input[channel + p] * keep + (1 - keep) * (float)Baseline;
+                    }
+            using var scores = TargetScores(batch, Enumerable.Repeat(target, n).ToArray(), softmax: true);
+            y = scores.to(ScalarType.Float32).data<float>().ToArray();
+        }
 
-            var row = new double[width];
-            for (int r = 0; r < n; r++)
-            {
-                row[0] = 1;
-                double kept = 0;
-                for (int j = 0; j < segments; j++) kept += row[j + 1] = uniform[r * segments + j] < 0.5f ? 1 : 0;
-                row[width - 1] = y[r];
-                // cos(z, 1) = |z|_1 / (sqrt(|z|_1) sqrt(S)) = sqrt(k / S); with nothing kept it is 0, as sklearn's cosine distance.
-                double distance = 1 - Math.Sqrt(kept / segments);
-                double weight = Math.Exp(-(distance * distance) / (KernelWidth * KernelWidth));
-                int offset = r * (segments + 1) * width;
-                for (int a = 0; a <= segments; a++)
-                    for (int b = 0; b < width; b++) terms[offset + a * width + b] = weight * row[a] * row[b];
-            }
-            return Tensors.FromSpan<double>(terms.AsSpan(0, n * (segments + 1) * width), [n, segments + 1, width]);
-        }
-        finally
+        var result = torch.empty([n, segments + 1, width], ScalarType.Float64);
+        var terms = MemoryMarshal.Cast<byte, double>(result.bytes);
+        var row = new double[width];
+        for (int r = 0; r < n; r++)
         {
-            ArrayPool<float>.Shared.Return(perturbed);
-            ArrayPool<double>.Shared.Return(terms);
+            row[0] = 1;
+            double kept = 0;
+            for (int j = 0; j < segments; j++) kept += row[j + 1] = uniform[r * segments + j] < 0.5f ? 1 : 0;
+            row[width - 1] = y[r];
+            // cos(z, 1) = |z|_1 / (sqrt(|z|_1) sqrt(S)) = sqrt(k / S); with nothing kept it is 0, as sklearn's cosine distance.
+            double distance = 1 - Math.Sqrt(kept / segments);
+            double weight = Math.Exp(-(distance * distance) / (KernelWidth * KernelWidth));
+            int offset = r * (segments + 1) * width;
+            for (int a = 0; a <= segments; a++)
+                for (int b = 0; b < width; b++) terms[offset + a * width + b] = weight * row[a] * row[b];
         }
+        return result;
     }
 
     protected override Tensor Scale(Tensor mean, long[] inputShape)

@@ -576,12 +576,12 @@ public sealed unsafe class NetworkProgram : IDisposable
         }
     }
 
-    // Per thread count too: oneDNN splits a primitive's work for the threads there are when it is built and runs that
-    // many whatever omp_set_num_threads says later. A plan built at 2 threads and run at 1 (the explain bench calibrates
-    // before it sets the thread count) made mnist1d-cnn's gradient maps 100x slower on 2 busy cores.
+    // oneDNN's kernels split their work for the thread count of the moment their primitive is made, and always run
+    // that many OpenMP threads: a plan made at 2 threads kept 2 (spinning on each other) after the process went down
+    // to 1, RISE on mnist1d-cnn 12x slower. So a plan, 1-D or 2-D, is per input shape and thread count.
     private Plan PlanFor(long[] dims, int threads)
     {
-        var key = $"{threads}:{string.Join(",", dims)}";
+        var key = $"{string.Join(",", dims)} on {threads}";
         if (plans.TryGetValue(key, out var found)) return found;
         var plan = new Plan(Engine.Value);
         try
