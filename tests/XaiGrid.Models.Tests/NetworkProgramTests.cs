@@ -421,6 +421,62 @@ public class NetworkProgramTests
         }
     }
 
+    public static TheoryData<string, long[]> PaddedCases => new()
+    {
+        { "mnist1d-cnn", [7, 1, 40] },  // 25 channels, blocked as 32
+        {
+            """
+            input: [3, 15, 12]
+            classes: 5
+            layers:
+              - {type: conv2d, out: 6, kernel: 3, padding: 1}
+              - {type: relu}
+              - {type: maxpool2d, kernel: 2}
+              - {type: conv2d, out: 7, kernel: 3, padding: 1}
+              - {type: relu}
+              - {type: globalavgpool}
+              - {type: linear, out: 5}
+            """,
+            [7, 3, 15, 12]
+        },
+    };
+
+    [Theory]
+    [MemberData(nameof(PaddedCases))]
+    public void NaN_rows_and_passes_leave_the_other_rows_and_passes_alone(string arch, long[] shape)
+    {
+        // Blocked layouts round channels up (25 to 32, 6 and 7 to 8 or 16), and buffers of the scratch block share space
+        // with other buffers of the pass and of other plans: a NaN left in a padding by another row or pass would spread
+        // through the zero weights there. oneDNN zeroes a padding when a buffer is set, and its primitives write their
+        // outputs' padding whole.
+        using var g = new torch.Generator(16);
+        using var model = arch.StartsWith("input:") ? YamlModel.Parse(arch, "test.yaml", g) : ModelZoo.Create(arch, 10, shape[1..], g);
+        model.eval();
+        using var scope = torch.NewDisposeScope();
+        var x = torch.randn(shape, generator: g);
+        var seed = torch.randn([shape[0], model.NumClasses], generator: g);
+        model.UseProgram = false;
+        var (reference, _, referenceGradient) = model.Backward(x, seed);
+        model.UseProgram = true;
+        Assert.True(model.RunsAsProgram(x));
+
+        model.Backward(x, seed);
+        // A smaller pass (it reuses the block) of NaN only, then the first shape again.
+        var nan = torch.full([2, .. shape[1..]], float.NaN);
+        model.Backward(nan, torch.full([2, model.NumClasses], float.NaN));
+        model.Logits(nan);
+        var (logits, _, gradient) = model.Backward(x, seed);
+        AssertClose(reference, logits, "logits after a NaN pass");
+        AssertClose(referenceGradient, gradient, "dQ/dx after a NaN pass");
+
+        // A NaN row in front: the other rows as without it. (The NaN row's own logits are numbers, where the modules'
+        // are NaN: oneDNN's ReLU maps NaN to 0.)
+        var withNan = torch.cat([nan.narrow(0, 0, 1), x]);
+        var (nanLogits, _, nanGradient) = model.Backward(withNan, torch.cat([seed.narrow(0, 0, 1), seed]));
+        AssertClose(reference, nanLogits.narrow(0, 1, shape[0]), "logits beside a NaN row");
+        AssertClose(referenceGradient, nanGradient.narrow(0, 1, shape[0]), "dQ/dx beside a NaN row");
+    }
+
     [Fact]
     public void A_change_of_the_thread_count_gives_the_same_maps()
     {

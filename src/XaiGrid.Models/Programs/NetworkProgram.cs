@@ -16,12 +16,12 @@ namespace XaiGrid.Models.Programs;
 /// <para>
 /// libtorch's convolutions rebuild their oneDNN primitives and reorder weights and activations on every call; on
 /// MNIST-1D sizes (25 channels, length 40) that glue costs several times the arithmetic, and on vgg7's 150 x 150 tiles
-/// the channels-last modules still reorder and allocate per layer. Here the primitives are built once per input shape,
-/// activations stay in the (blocked) layouts oneDNN chose (<c>format_tag any</c>), ReLUs run in place and are
-/// differentiated from their output, max pooling routes gradients through its workspace, and weights are reordered
-/// once per change of the parameters: each run compares the parameter tensors with a private copy (a memcmp of a few
-/// tens of KB), which sees any change (optimizer step, load_state_dict, in-place edit, a new tensor), where TorchSharp
-/// exposes no version counter. Biases are read in place. Tensors are handed to oneDNN by their data pointers
+/// the channels-last modules still reorder and allocate per layer. Here the primitives are built once per input shape
+/// (and thread count), activations stay in the (blocked) layouts oneDNN chose (<c>format_tag any</c>), ReLUs run in
+/// place and are differentiated from their output, max pooling routes gradients through its workspace, and weights are
+/// reordered once per change of the parameters: each run compares the parameter tensors with a private copy (a memcmp
+/// of a few tens of KB), which sees any change (optimizer step, load_state_dict, in-place edit, a new tensor), where
+/// TorchSharp exposes no version counter. Biases are read in place. Tensors are handed to oneDNN by their data pointers
 /// (contiguous float32 CPU), results are written into new tensors.
 /// </para>
 /// <para>
@@ -31,7 +31,10 @@ namespace XaiGrid.Models.Programs;
 /// autograd holds more for the same pass). Blocks are reused by the next pass of any program, not freed: on this
 /// virtual machine faulting fresh pages in made vgg7's backward passes 20-50 % slower (libtorch's allocator returns such
 /// blocks to the system after every operation). A process keeps one block per pass that ran at the same time, each at
-/// most <see cref="KeptScratchBytes"/>; larger ones are freed after their pass.
+/// most <see cref="KeptScratchBytes"/>; larger ones are freed after their pass. Buffers that share space leave their
+/// values in each other's padding (blocked layouts round channels up, 25 to 32), which oneDNN zeroes only when a buffer
+/// is set; that is safe because every primitive here writes its output's padding whole before anything reads it (the
+/// program's tests all passed with the block filled with NaN before every pass).
 /// </para>
 /// </summary>
 public sealed unsafe class NetworkProgram : IDisposable
