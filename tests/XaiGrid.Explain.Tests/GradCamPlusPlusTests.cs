@@ -32,9 +32,10 @@ public class GradCamPlusPlusTests(CamReference reference) : IClassFixture<CamRef
         using var maps = new GradCamPlusPlus(reference.Model(arch), layer).Attribute(x, reference.Targets[arch]);
         Assert.Equal([x.size(0), 1, .. x.shape[2..]], maps.shape);
         using var expected = reference.Maps("gradcampp", arch, layer);
-        // Grad-CAM++ weighs channels by squares and cubes of the gradients, which magnify float32 rounding: vgg7's
-        // passes run channels-last (Classifier.ChannelsLast), whose convolutions sum in another order than PyTorch's
-        // NCHW ones, and features.2's map came within 1.1e-4 of its largest value (1e-4 held in NCHW).
+        // Grad-CAM++ weighs channels by squares and cubes of the gradients, which magnify float32 rounding: through
+        // the modules, vgg7's passes run channels-last (Classifier.ChannelsLast), whose convolutions sum in another
+        // order than PyTorch's NCHW ones, and features.2's map came within 1.1e-4 of its largest value (1e-4 held in
+        // NCHW). The oneDNN program, which explanation passes take, runs Debian's oneDNN as python3-torch does: 4.3e-8.
         TestData.AssertClose(expected, maps, 2e-4, $"{arch} {layer}");
         Assert.True(TestData.Values(expected).Any(v => v > 0), $"{arch} {layer}: every map is 0, the comparison shows nothing");
     }

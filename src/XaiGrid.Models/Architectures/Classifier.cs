@@ -74,8 +74,8 @@ public abstract class Classifier : nn.Module<Tensor, Tensor>
 
     /// <summary>
     /// The network as a straight line of steps, when it is one (null otherwise). Architectures that give it run it as
-    /// their forward (<see cref="ProgramStep.Run"/>), and explanation passes of 1-D ones (<see cref="Logits"/>,
-    /// <see cref="Backward"/>) run it as a oneDNN <see cref="NetworkProgram"/>.
+    /// their forward (<see cref="ProgramStep.Run"/>, or a forward that computes the same), and explanation passes
+    /// (<see cref="Logits"/>, <see cref="Backward"/>) run it as a oneDNN <see cref="NetworkProgram"/>.
     /// </summary>
     protected virtual IReadOnlyList<ProgramStep>? Steps => null;
 
@@ -84,16 +84,17 @@ public abstract class Classifier : nn.Module<Tensor, Tensor>
 
     private readonly Lock programLock = new();
     private NetworkProgram? program;
+    private nn.Module[] hookable = [];
     private bool compiled;
 
     /// <summary>
     /// The oneDNN program, when it computes exactly what the modules would: the network is a straight line of steps
-    /// the program supports (1-D), it runs in eval mode on float32 CPU input, and no forward hook (a channel mask,
-    /// say) is registered on the network or a step's module.
+    /// the program supports (1-D or 2-D), it runs in eval mode on float32 CPU input, and no forward hook (a channel
+    /// mask, say) is registered on the network or any module in it (containers included).
     /// </summary>
     private NetworkProgram? ProgramFor(Tensor x)
     {
-        if (!UseProgram || training || x.dtype != ScalarType.Float32 || x.device_type != DeviceType.CPU || x.ndim != 3) return null;
+        if (!UseProgram || training || x.dtype != ScalarType.Float32 || x.device_type != DeviceType.CPU || x.ndim != InputShape.Length + 1) return null;
         var steps = Steps;
         if (steps is null) return null;
         lock (programLock)
@@ -101,12 +102,13 @@ public abstract class Classifier : nn.Module<Tensor, Tensor>
             if (!compiled)
             {
                 program = NetworkProgram.TryCompile(steps, InputShape.Length + 1);
+                hookable = [this, .. modules()];
                 compiled = true;
             }
         }
-        if (program is null || ModuleHooks.Any(this)) return null;
-        foreach (var step in steps)
-            if (step.Module is { } module && ModuleHooks.Any(module)) return null;
+        if (program is null) return null;
+        foreach (var module in hookable)
+            if (module is nn.Module<Tensor, Tensor> m && ModuleHooks.Any(m)) return null;
         return program;
     }
 

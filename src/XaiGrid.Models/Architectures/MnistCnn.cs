@@ -1,5 +1,6 @@
 using TorchSharp;
 using TorchSharp.Modules;
+using XaiGrid.Models.Programs;
 using XaiGrid.TorchExtras;
 using static TorchSharp.torch;
 
@@ -13,6 +14,7 @@ namespace XaiGrid.Models.Architectures;
 public sealed class MnistCnn : Classifier
 {
     private readonly Sequential features, classifier;
+    private readonly ProgramStep[] steps;
 
     public MnistCnn(int numClasses = 10, double dropout = 0.25, Generator? generator = null)
         : base("mnist-cnn", [1, 28, 28], numClasses)
@@ -25,7 +27,16 @@ public sealed class MnistCnn : Classifier
             Init.reset_parameters(nn.Linear(128, numClasses), generator));
         register_module("features", features);
         register_module("classifier", classifier);
+        steps =
+        [
+            .. features.named_children().Select(c => ProgramStep.Of($"features.{c.name}", (nn.Module<Tensor, Tensor>)c.module)),
+            ProgramStep.Flatten,
+            .. classifier.named_children().Select(c => ProgramStep.Of($"classifier.{c.name}", (nn.Module<Tensor, Tensor>)c.module)),
+        ];
     }
+
+    /// <summary>What <see cref="forward"/> computes, as steps for the oneDNN program.</summary>
+    protected override IReadOnlyList<ProgramStep> Steps => steps;
 
     public override Tensor forward(Tensor input)
     {

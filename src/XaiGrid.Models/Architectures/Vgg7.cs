@@ -1,5 +1,6 @@
 using TorchSharp;
 using TorchSharp.Modules;
+using XaiGrid.Models.Programs;
 using XaiGrid.TorchExtras;
 using static TorchSharp.torch;
 
@@ -16,6 +17,7 @@ public sealed class Vgg7 : Classifier
 
     private readonly Sequential features;
     private readonly Linear classifier;
+    private readonly ProgramStep[] steps;
 
     public Vgg7(int numClasses = 8, long height = 150, long width = 150, Generator? generator = null)
         : base("vgg7", [3, height, width], numClasses)
@@ -31,7 +33,16 @@ public sealed class Vgg7 : Classifier
         classifier = Init.reset_parameters(nn.Linear(64, numClasses), generator);
         register_module("features", features);
         register_module("classifier", classifier);
+        steps =
+        [
+            .. features.named_children().Select(c => ProgramStep.Of($"features.{c.name}", (nn.Module<Tensor, Tensor>)c.module)),
+            ProgramStep.GlobalMean,
+            ProgramStep.Of("classifier", classifier),
+        ];
     }
+
+    /// <summary>What <see cref="forward"/> computes, as steps for the oneDNN program.</summary>
+    protected override IReadOnlyList<ProgramStep> Steps => steps;
 
     protected override bool AcceptsSize(long[] itemShape) => itemShape.Length == 3 && itemShape[0] == 3 && itemShape[1] >= 4 && itemShape[2] >= 4;
 

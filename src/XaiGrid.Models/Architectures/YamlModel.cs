@@ -37,7 +37,10 @@ public sealed class YamlModel : Classifier
 
     private readonly List<ProgramStep> steps = new();
 
-    /// <summary>Every layer as a step: the oneDNN program runs lists of conv1d, relu, flatten, linear and dropout.</summary>
+    /// <summary>
+    /// Every layer as a step: the oneDNN program runs lists of conv1d, conv2d, relu, maxpool1d, maxpool2d, globalavgpool,
+    /// flatten, linear and dropout.
+    /// </summary>
     protected override IReadOnlyList<ProgramStep> Steps => steps;
 
     public override Tensor forward(Tensor input)
@@ -106,7 +109,9 @@ public sealed class YamlModel : Classifier
                     }
                     model.register_module(layerName, layer);
                     model.layers.Add(layer);
-                    model.steps.Add(ProgramStep.Of(layerName, layer));
+                    model.steps.Add(layer is GlobalAveragePool
+                        ? new ProgramStep(layerName, layer, ProgramStep.Operation.GlobalMean)
+                        : ProgramStep.Of(layerName, layer));
                     using var probe = torch.zeros(shape);
                     model.eval();
                     try

@@ -17,14 +17,15 @@ internal static unsafe partial class Dnnl
 
     public const int Success = 0;
     public const int F32 = 3;                 // dnnl_f32
-    public const int TagAny = 1, TagA = 2, TagAb = 3, TagAbc = 4;  // dnnl_format_tag_any, dnnl_a, dnnl_ab, dnnl_abc
+    public const int TagAny = 1, TagA = 2, TagAb = 3, TagAbc = 4, TagAbcd = 5;  // dnnl_format_tag_any, dnnl_a, ..., dnnl_abcd
     public const int ForwardTraining = 64;    // dnnl_forward_training
     public const int ConvolutionDirect = 0x1; // dnnl_convolution_direct
     public const int EltwiseReluUseDstForBwd = 0x100;
+    public const int PoolingMax = 0x1ff, PoolingAvgExcludePadding = 0x3ff;
     public const int EngineCpu = 1;           // dnnl_cpu
     public const uint StreamDefault = 1;      // dnnl_stream_in_order
-    public const int QuerySrcMd = 129, QueryDiffSrcMd = 130, QueryWeightsMd = 131, QueryDstMd = 133, QueryDiffDstMd = 134;
-    public const int ArgSrc = 1, ArgDst = 17, ArgWeights = 33, ArgBias = 41, ArgDiffSrc = 129, ArgDiffDst = 145;
+    public const int QuerySrcMd = 129, QueryDiffSrcMd = 130, QueryWeightsMd = 131, QueryDstMd = 133, QueryDiffDstMd = 134, QueryWorkspaceMd = 135;
+    public const int ArgSrc = 1, ArgDst = 17, ArgWeights = 33, ArgBias = 41, ArgWorkspace = 64, ArgDiffSrc = 129, ArgDiffDst = 145;
     public static readonly IntPtr Allocate = new(-1);  // DNNL_MEMORY_ALLOCATE
 
     [StructLayout(LayoutKind.Sequential)]
@@ -57,6 +58,12 @@ internal static unsafe partial class Dnnl
     [LibraryImport(Lib)] public static partial int dnnl_eltwise_backward_desc_init(void* desc, int algKind, void* diffData, void* data, float alpha, float beta);
     [LibraryImport(Lib)] public static partial int dnnl_inner_product_forward_desc_init(void* desc, int propKind, void* src, void* weights, void* bias, void* dst);
     [LibraryImport(Lib)] public static partial int dnnl_inner_product_backward_data_desc_init(void* desc, void* diffSrc, void* weights, void* diffDst);
+    [LibraryImport(Lib)]
+    public static partial int dnnl_pooling_forward_desc_init(void* desc, int propKind, int algKind, void* src, void* dst, long* strides,
+        long* kernel, long* paddingL, long* paddingR);
+    [LibraryImport(Lib)]
+    public static partial int dnnl_pooling_backward_desc_init(void* desc, int algKind, void* diffSrc, void* diffDst, long* strides,
+        long* kernel, long* paddingL, long* paddingR);
 
     [LibraryImport(Lib)] public static partial int dnnl_primitive_desc_create(out IntPtr pd, void* opDesc, IntPtr attr, IntPtr engine, IntPtr hintForward);
     [LibraryImport(Lib)] public static partial int dnnl_reorder_primitive_desc_create(out IntPtr pd, void* src, IntPtr srcEngine, void* dst, IntPtr dstEngine, IntPtr attr);

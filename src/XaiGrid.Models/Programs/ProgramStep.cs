@@ -7,12 +7,14 @@ namespace XaiGrid.Models.Programs;
 
 /// <summary>
 /// One step of a network whose forward pass is a straight line: a named module (the name is the layer name that hooks
-/// and explanation methods use), or a parameterless function between modules. An architecture lists its steps once;
-/// its forward runs them through the modules (<see cref="Run"/>), and <see cref="NetworkProgram"/> compiles them.
+/// and explanation methods use), or a parameterless function between modules. A module that computes one of the
+/// functions (a global average pooling module, say) carries its operation, so that a program knows what it is. An
+/// architecture lists its steps once; its forward runs them through the modules (<see cref="Run"/>, or a forward
+/// written to do the same), and <see cref="NetworkProgram"/> compiles them.
 /// </summary>
 public sealed record ProgramStep(string? Layer, nn.Module<Tensor, Tensor>? Module, ProgramStep.Operation Op)
 {
-    public enum Operation { Module, Relu, Flatten }
+    public enum Operation { Module, Relu, Flatten, GlobalMean }
 
     public static ProgramStep Of(string layer, nn.Module<Tensor, Tensor> module) => new(layer, module, Operation.Module);
 
@@ -22,8 +24,16 @@ public sealed record ProgramStep(string? Layer, nn.Module<Tensor, Tensor>? Modul
     /// <summary>A functional flatten from dimension 1 on.</summary>
     public static readonly ProgramStep Flatten = new(null, null, Operation.Flatten);
 
+    /// <summary>The mean over every position (global average pooling): (N, C, ...) to (N, C).</summary>
+    public static readonly ProgramStep GlobalMean = new(null, null, Operation.GlobalMean);
+
     /// <summary>The step through the modules (their hooks run), as the network's forward does.</summary>
-    public Tensor Apply(Tensor h) => Module is { } module ? module.call(h) : Op == Operation.Relu ? h.relu() : h.flatten(1);
+    public Tensor Apply(Tensor h) => Module is { } module ? module.call(h) : Op switch
+    {
+        Operation.Relu => h.relu(),
+        Operation.Flatten => h.flatten(1),
+        _ => h.mean(Enumerable.Range(2, (int)h.ndim - 2).Select(d => (long)d).ToArray()),
+    };
 
     /// <summary>Runs <paramref name="steps"/> on <paramref name="input"/> through the modules; the result is the caller's.</summary>
     public static Tensor Run(IReadOnlyList<ProgramStep> steps, Tensor input)
