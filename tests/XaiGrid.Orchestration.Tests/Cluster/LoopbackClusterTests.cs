@@ -60,7 +60,8 @@ public sealed class LoopbackClusterTests
 
         Assert.Equal(new CellCounts(0, 0, TinyExperiment.CellCount, 0), summary.Status.Cells);
         Runs.Runs.AssertSameResults(local, cluster, plan);
-        Assert.Equal(["one", "two"], Runs.Runs.Cells(cluster).Select(c => c.Worker).Distinct().Order());
+        // Both joined (below) and only they ran cells; on a fast machine one may run them all before the other joins.
+        Assert.Subset(new HashSet<string> { "one", "two" }, Runs.Runs.Cells(cluster).Select(c => c.Worker!).ToHashSet());
         Assert.All(Runs.Runs.Executions(cluster, plan).Values, e => Assert.Equal(ExecutionOutcome.Ok, Assert.Single(e).Outcome));
         lock (log) Assert.Equal(2, log.Count(l => l.Contains("registered with the coordinator of tiny")));
     }
