@@ -60,10 +60,11 @@ public sealed class LoopbackClusterTests
 
         Assert.Equal(new CellCounts(0, 0, TinyExperiment.CellCount, 0), summary.Status.Cells);
         Runs.Runs.AssertSameResults(local, cluster, plan);
-        // Both joined (below) and only they ran cells; on a fast machine one may run them all before the other joins.
+        // Only the two workers ran cells. On a fast machine the first to join may run all 32 (7 s) before the other
+        // has joined, so neither "both ran cells" nor "both registered" is asserted; the process tests have both.
         Assert.Subset(new HashSet<string> { "one", "two" }, Runs.Runs.Cells(cluster).Select(c => c.Worker!).ToHashSet());
         Assert.All(Runs.Runs.Executions(cluster, plan).Values, e => Assert.Equal(ExecutionOutcome.Ok, Assert.Single(e).Outcome));
-        lock (log) Assert.Equal(2, log.Count(l => l.Contains("registered with the coordinator of tiny")));
+        lock (log) Assert.InRange(log.Count(l => l.Contains("registered with the coordinator of tiny")), 1, 2);
     }
 
     /// <summary>
