@@ -114,19 +114,7 @@ public class FailureTests
     public void ProgramExitsWithOneWhenCellsFail()
     {
         using var folder = new TempFolder();
-        var yaml = """
-            name: broken-layer
-            data:
-              mnist1d: {spec: mnist1d}
-            models:
-              cnn: {arch: mnist1d-cnn, data: mnist1d, optimizer: adam, lr: 1.0e-2, batch_size: 100, steps: 50, shuffle: false}
-            compression:
-              - {name: squeeze, model: cnn, layer: conv9, classes: [0], top: [1, 2], bottom: [0, 1]}
-            partition:
-              instances_per_cell: 200
-
-            """;
-        var experiment = TinyExperiment.Write(folder.Path, yaml, "broken.yaml");
+        var experiment = TinyExperiment.Write(folder.Path, TinyExperiment.BrokenLayerYaml, "broken.yaml");
         var db = folder.File("broken.db");
 
         var (exit, stdout, stderr) = XaigridProgram.Run(folder.Path, "run", experiment, "--db", db, "--max-attempts", "2");

@@ -49,6 +49,23 @@ internal static class TinyExperiment
         """;
 
     /// <summary>
+    /// A compression job at a layer mnist1d-cnn does not have (conv9): the loader cannot know the layers, so its
+    /// influence partials fail at execution on every attempt, the cells waiting on them fail too, and training completes.
+    /// </summary>
+    public const string BrokenLayerYaml = """
+        name: broken-layer
+        data:
+          mnist1d: {spec: mnist1d}
+        models:
+          cnn: {arch: mnist1d-cnn, data: mnist1d, optimizer: adam, lr: 1.0e-2, batch_size: 100, steps: 50, shuffle: false}
+        compression:
+          - {name: squeeze, model: cnn, layer: conv9, classes: [0], top: [1, 2], bottom: [0, 1]}
+        partition:
+          instances_per_cell: 200
+
+        """;
+
+    /// <summary>
     /// 1 train; explain partials: gradient 3 input ranges, smoothgrad 3 x 1 sample range (8 by 32), rise 3 x 2 (64 by
     /// 32); merges: 3 maps + 1 influence; 3 drop-increase; class 0's 400 training instances by 200: 2 influence
     /// partials; 4 compression points.
